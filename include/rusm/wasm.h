@@ -1,0 +1,201 @@
+/*
+** rusm/wasm.h -- RUSM's WebAssembly engine: load (decode + validate),
+** instantiate, call with a fuel budget, suspend and resume.
+**
+** The engine is the only part of RUSM that knows what Wasm is.  Errors are
+** values (rusm_wasm_error), never aborts.  Objects are not thread-safe
+** except rusm_wasm_module, which is immutable once loaded.
+*/
+#ifndef RUSM_WASM_H
+#define RUSM_WASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rusm_wasm_valtype {
+  RUSM_WASM_I32 = 0x7F,
+  RUSM_WASM_I64 = 0x7E,
+  RUSM_WASM_F32 = 0x7D,
+  RUSM_WASM_F64 = 0x7C,
+  RUSM_WASM_FUNCREF = 0x70,
+  RUSM_WASM_EXTERNREF = 0x6F
+} rusm_wasm_valtype;
+
+/* A typed value. Floats are carried bit-exact (NaN payloads preserved):
+** read and write them through f32_bits / f64_bits when that matters.
+** A null reference is ref == NULL. */
+typedef struct rusm_wasm_val {
+  rusm_wasm_valtype type;
+  union {
+    int32_t i32;
+    int64_t i64;
+    float f32;
+    double f64;
+    uint32_t f32_bits;
+    uint64_t f64_bits;
+    void *ref;               /* funcref: engine-owned; externref: the host's */
+  } of;
+} rusm_wasm_val;
+
+typedef enum rusm_wasm_error_kind {
+  RUSM_WASM_OK = 0,
+  RUSM_WASM_ERR_MALFORMED,   /* the binary cannot be decoded */
+  RUSM_WASM_ERR_INVALID,     /* decoded, but fails validation */
+  RUSM_WASM_ERR_LINK,        /* an import is missing or has the wrong type */
+  RUSM_WASM_ERR_TRAP,        /* a trap during instantiation or a call */
+  RUSM_WASM_ERR_RESOURCE,    /* out of memory, limits */
+  RUSM_WASM_ERR_ARGS         /* API misuse: wrong arity/types, unknown name */
+} rusm_wasm_error_kind;
+
+typedef struct rusm_wasm_error {
+  rusm_wasm_error_kind kind;
+  uint32_t offset;           /* byte offset in the module, when it applies */
+  char message[256];         /* e.g. "type mismatch (code section, func 3,
+                                offset 0x1a2)"; spec wording comes first */
+} rusm_wasm_error;
+
+typedef enum rusm_wasm_trap {
+  RUSM_WASM_TRAP_NONE = 0,
+  RUSM_WASM_TRAP_UNREACHABLE,
+  RUSM_WASM_TRAP_DIV_BY_ZERO,
+  RUSM_WASM_TRAP_INT_OVERFLOW,
+  RUSM_WASM_TRAP_INVALID_CONVERSION,
+  RUSM_WASM_TRAP_OOB_MEMORY,
+  RUSM_WASM_TRAP_OOB_TABLE,
+  RUSM_WASM_TRAP_UNDEFINED_ELEMENT,
+  RUSM_WASM_TRAP_UNINITIALIZED_ELEMENT,
+  RUSM_WASM_TRAP_INDIRECT_CALL_TYPE,
+  RUSM_WASM_TRAP_STACK_EXHAUSTED,
+  RUSM_WASM_TRAP_HOST        /* a host function reported a trap */
+} rusm_wasm_trap;
+
+/* The spec's wording of a trap ("integer divide by zero", ...). Static. */
+const char *rusm_wasm_trap_message(rusm_wasm_trap t);
+
+/* ---------------------------------------------------------------- modules */
+
+typedef struct rusm_wasm_module rusm_wasm_module;
+
+/* Decodes and validates bytes (copied). Caller frees with
+** rusm_wasm_module_free; on failure returns NULL and fills *err. A module
+** must outlive every instance made from it. */
+rusm_wasm_module *rusm_wasm_module_load(const uint8_t *bytes, size_t len,
+                                        rusm_wasm_error *err);
+void rusm_wasm_module_free(rusm_wasm_module *m);
+
+/* ---------------------------------------------------------------- linking */
+
+/* A host function. args/results follow the declared signature. Return
+** RUSM_WASM_HOST_OK with results filled, RUSM_WASM_HOST_TRAP to trap the
+** caller, or RUSM_WASM_HOST_SUSPEND to pause the call: the run returns
+** RUSM_WASM_SUSPENDED and resumes via rusm_wasm_exec_resume(results). */
+typedef enum rusm_wasm_host_status {
+  RUSM_WASM_HOST_OK = 0,
+  RUSM_WASM_HOST_TRAP,
+  RUSM_WASM_HOST_SUSPEND
+} rusm_wasm_host_status;
+
+typedef struct rusm_wasm_instance rusm_wasm_instance;
+
+typedef rusm_wasm_host_status (*rusm_wasm_host_fn)(
+    void *env, rusm_wasm_instance *caller,
+    const rusm_wasm_val *args, rusm_wasm_val *results);
+
+typedef struct rusm_wasm_functype {
+  uint32_t nparams, nresults;
+  const rusm_wasm_valtype *params, *results;
+} rusm_wasm_functype;
+
+/* Where imports come from: host functions and other instances' exports,
+** looked up by (module, name). Caller frees with rusm_wasm_linker_free;
+** it must outlive instantiations that use it (not the instances). */
+typedef struct rusm_wasm_linker rusm_wasm_linker;
+rusm_wasm_linker *rusm_wasm_linker_new(void);
+void rusm_wasm_linker_free(rusm_wasm_linker *l);
+/* Copies the names and the signature. env is passed through, not owned. */
+int rusm_wasm_linker_define_func(rusm_wasm_linker *l, const char *module,
+                                 const char *name, const rusm_wasm_functype *sig,
+                                 rusm_wasm_host_fn fn, void *env);
+/* Makes every export of inst importable as (module, export name). The
+** instance is borrowed: it must outlive the linker's use of it. */
+int rusm_wasm_linker_define_instance(rusm_wasm_linker *l, const char *module,
+                                     rusm_wasm_instance *inst);
+
+/* ---------------------------------------------------------------- instances */
+
+/* Resolves imports through l (may be NULL if there are none), allocates
+** memories/tables/globals, applies segments and runs the start function.
+** Caller frees with rusm_wasm_instance_free. NULL + *err on failure (LINK
+** for unresolvable imports, TRAP if a segment or start traps). */
+rusm_wasm_instance *rusm_wasm_instantiate(const rusm_wasm_module *m,
+                                          rusm_wasm_linker *l,
+                                          rusm_wasm_error *err);
+void rusm_wasm_instance_free(rusm_wasm_instance *inst);
+
+/* Exported function's signature; false if there is no such function export. */
+bool rusm_wasm_export_func_type(rusm_wasm_instance *inst, const char *name,
+                                rusm_wasm_functype *out);
+/* Reads an exported global; false if there is none by that name. */
+bool rusm_wasm_export_global_get(rusm_wasm_instance *inst, const char *name,
+                                 rusm_wasm_val *out);
+
+/* Memory 0 of the instance: base pointer and size in bytes (0 if none).
+** The pointer is invalidated by memory.grow. */
+uint8_t *rusm_wasm_memory(rusm_wasm_instance *inst, size_t *size);
+/* Bounds-checked copies; false if [offset, offset+len) is outside memory 0. */
+bool rusm_wasm_memory_read(rusm_wasm_instance *inst, uint64_t offset, void *dst, size_t len);
+bool rusm_wasm_memory_write(rusm_wasm_instance *inst, uint64_t offset, const void *src, size_t len);
+
+/* ---------------------------------------------------------------- execution */
+
+typedef enum rusm_wasm_status {
+  RUSM_WASM_RETURNED = 0,    /* results ready: rusm_wasm_exec_results */
+  RUSM_WASM_TRAPPED,         /* rusm_wasm_exec_trap says which */
+  RUSM_WASM_OUT_OF_FUEL,     /* rusm_wasm_exec_run again to continue */
+  RUSM_WASM_SUSPENDED        /* a host function paused: resume with results */
+} rusm_wasm_status;
+
+#define RUSM_WASM_FUEL_UNLIMITED UINT64_MAX
+
+/* One thread of execution (call stack + operand stack) on an instance,
+** reusable for call after call. Caller frees with rusm_wasm_exec_free. */
+typedef struct rusm_wasm_exec rusm_wasm_exec;
+rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst);
+void rusm_wasm_exec_free(rusm_wasm_exec *e);
+
+/* Prepares a call of the exported function `name` with args (checked
+** against its signature). Returns 0, or -1 with *err (ARGS). */
+int rusm_wasm_exec_call(rusm_wasm_exec *e, const char *name,
+                        const rusm_wasm_val *args, size_t nargs,
+                        rusm_wasm_error *err);
+/* Runs for at most `fuel` units (one unit per instruction block, charged
+** at least at every loop back-edge and call). */
+rusm_wasm_status rusm_wasm_exec_run(rusm_wasm_exec *e, uint64_t fuel);
+/* After RUSM_WASM_SUSPENDED: the suspended host function's results. Then
+** call rusm_wasm_exec_run to continue. */
+int rusm_wasm_exec_resume(rusm_wasm_exec *e, const rusm_wasm_val *results, size_t n);
+/* After RUSM_WASM_RETURNED: copies up to max results; returns their count. */
+size_t rusm_wasm_exec_results(rusm_wasm_exec *e, rusm_wasm_val *out, size_t max);
+/* After RUSM_WASM_TRAPPED: the trap, and where (function index, offset of
+** the instruction in the module) if known. */
+rusm_wasm_trap rusm_wasm_exec_trap(rusm_wasm_exec *e, uint32_t *func, uint32_t *offset);
+/* Fuel units consumed by this exec since it was created. */
+uint64_t rusm_wasm_exec_fuel_used(const rusm_wasm_exec *e);
+
+/* Convenience: call `name` to completion with unlimited fuel. Returns the
+** status (never OUT_OF_FUEL; SUSPENDED traps as a host error) and fills
+** results (up to max) or *err. */
+rusm_wasm_status rusm_wasm_call(rusm_wasm_instance *inst, const char *name,
+                                const rusm_wasm_val *args, size_t nargs,
+                                rusm_wasm_val *results, size_t max,
+                                rusm_wasm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
