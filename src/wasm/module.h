@@ -83,6 +83,8 @@ typedef struct wasm_func {
   uint32_t code_offset;      /* offset of `code` in the module's bytes */
   uint32_t max_stack;        /* most operand-stack values live at once
                                 (from validation), locals not included */
+  uint32_t max_depth;        /* deepest nesting of blocks/loops/ifs, the
+                                function's own block included (so >= 1) */
 } wasm_func;
 
 typedef struct wasm_global {
@@ -118,8 +120,11 @@ typedef struct wasm_data {
 
 /* Index spaces put imports first, as the spec does: funcs[0..num_imported
 ** _funcs) are imports, the rest defined; likewise tables, memories, globals.
-** The import entries themselves are also listed in `imports`, in order. */
-typedef struct wasm_module {
+** The import entries themselves are also listed in `imports`, in order.
+** The public handle rusm_wasm_module (wasm.h) is this struct, so the two
+** pointer types convert without casts. */
+typedef struct rusm_wasm_module wasm_module;
+struct rusm_wasm_module {
   uint8_t *bytes;            /* owned copy of the binary */
   size_t size;
 
@@ -136,6 +141,11 @@ typedef struct wasm_module {
   /* Functions named by ref.func outside function bodies (exports, globals,
   ** element segments): the "declared" set C.refs of the spec. */
   uint8_t *func_declared;    /* nfuncs flags */
-} wasm_module;
+  /* Left NULL by the decoder, for the executor to hang its translation of
+  ** the module on; rusm_wasm_module_free calls compiled_free(compiled) if
+  ** both are set. */
+  void *compiled;
+  void (*compiled_free)(void *compiled);
+};
 
 #endif
