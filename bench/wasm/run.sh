@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# bench/wasm/run.sh [NAME] -- guest-code speed (called by scripts/bench.sh
+# from the repo root, after `make build`).
+#
+# Builds the kernels in bench/wasm/kernels/ with clang-19, natively (-O2,
+# linked with native_driver.c) and to wasm32 (-O2, freestanding, no
+# imports, export "run"), into $RUSM_BUILD_DIR/bench/wasm/kernels/ (default
+# build/), then runs each kernel:
+#   native       native_<k> N REPS, median of REPS calls in one process
+#   ours         build/bench/wasm/bench_guest: median of REPS calls, with
+#                unlimited fuel, and again in slices of $SLICE fuel units
+#                (fuel_overhead_pct compares the two)
+#   v8           node --no-liftoff (the optimizing tier: the figure quoted
+#                as v8_x_native) and node's default tiering
+#                (v8_default_x_native), both with --no-concurrent-marking,
+#                median of REPS calls after instantiation
+#   wasm_interp  wabt 1.0.32 cannot pass arguments to an export, so a
+#                second wasm build exports "bench" = run(NI) with a smaller
+#                size NI fixed at build time, run with --run-all-exports.
+#                Its time is the whole process minus the startup of a
+#                `wasm-interp FILE` that only loads and instantiates
+#                (medians of 3), compared with native run(NI) timed in the
+#                same way as native run(N): the ratio is at equal work.
+# Every kernel's work is linear in its size; checksums must agree across
+# all runners at equal size, else this script fails (exit 1) after
+# printing. Output lines follow the `name: value unit` contract.
+#
+# NAME: empty (everything), guest, a kernel name, instantiate_us,
+# fuel_overhead_pct or spec. Other names print nothing.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+B=${RUSM_BUILD_DIR:-build}
+SRC=bench/wasm
+KDIR=$B/bench/wasm/kernels
+NAME=${1:-}
+CC_K=${BENCH_WASM_CC:-/usr/bin/clang-19}
+REPS=${BENCH_WASM_REPS:-5}
+OURS_REPS=${BENCH_WASM_OURS_REPS:-3}
+SLICE=${BENCH_WASM_SLICE:-10000}
+GUEST=$B/bench/wasm/bench_guest
+
+KERNELS=(fib sieve matmul intmath nbody mandel hash sort vm bintree)
+# N: size for native/ours/v8 (native ~50 ms on the 2-vCPU EPYC VM);
+# NI: size for wasm-interp (~0.3-0.5 s there).
+declare -A N=([fib]=540 [sieve]=20 [matmul]=300 [intmath]=300000 [nbody]=1000000
+              [mandel]=1500 [hash]=250 [sort]=16 [vm]=1000000 [bintree]=500)
+declare -A NI=([fib]=48 [sieve]=1 [matmul]=2 [intmath]=20000 [nbody]=25000
+               [mandel]=300 [hash]=15 [sort]=2 [vm]=40000 [bintree]=15)
+
+do_guest=0 do_inst=0 do_fuel=0 do_spec=0 geomeans=0
+selected=("${KERNELS[@]}")
+case "$NAME" in
+  "") do_guest=1 do_inst=1 do_fuel=1 do_spec=1 geomeans=1 ;;
+  guest|guest_geomean) do_guest=1 geomeans=1 ;;
+  instantiate_us) do_inst=1 ;;
+  fuel_overhead_pct) do_fuel=1 ;;
+  spec|spec.passed|spec.failed) do_spec=1 ;;
+  *)
+    if [[ -n "${N[$NAME]+x}" ]]; then do_guest=1; selected=("$NAME"); else exit 0; fi ;;
+esac
+
+fail=0
+note() { echo "bench/wasm: $*" >&2; }
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) print ""; else printf "%.2f", a / b }'; }
+median3() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# ------------------------------------------------------------ building
+KCFLAGS=(-std=c17 -O2 -Wall -Wextra -Werror -fno-math-errno)
+WFLAGS=(--target=wasm32 -ffreestanding -nostdlib -Wl,--no-entry)
+build_kernel() { # $1 kernel; builds native_$1, $1.wasm, $1_interp_NI.wasm
+  local k=$1 src=$SRC/kernels/$1.c deps=("$SRC/kernels/$1.c" "$SRC/kernels/kernel.h" "$SRC/kernels/rt.c" "$SRC/native_driver.c" "$SRC/kernels/interp_entry.c")
+  newer() { local out=$1 d; [[ -f $out ]] || return 0; for d in "${deps[@]}"; do [[ $d -nt $out ]] && return 0; done; return 1; }
+  local out=$KDIR/native_$k
+  if newer "$out"; then
+    "$CC_K" "${KCFLAGS[@]}" -o "$out" "$SRC/native_driver.c" "$src" || return 1
+  fi
+  out=$KDIR/$k.wasm
+  if newer "$out"; then
+    "$CC_K" "${KCFLAGS[@]}" "${WFLAGS[@]}" -Wl,--export=run -o "$out" "$src" "$SRC/kernels/rt.c" || return 1
+  fi
+  out=$KDIR/${k}_interp_${NI[$k]}.wasm
+  if newer "$out"; then
+    "$CC_K" "${KCFLAGS[@]}" "${WFLAGS[@]}" -DINTERP_N="${NI[$k]}" -Wl,--export=bench -o "$out" \
+      "$src" "$SRC/kernels/rt.c" "$SRC/kernels/interp_entry.c" || return 1
+  fi
+}
+
+declare -A X_OURS=() X_V8=() X_V8D=() X_INT=() FUEL_RATIO=()
+have_ours=1
+if [[ ! -x $GUEST ]]; then
+  have_ours=0
+  note "our engine's driver $GUEST is not built: skipping our engine (guest.*.x_native, fuel_overhead_pct)"
+fi
+
+run_ours() { # $1 kernel [$2 slice]; prints "checksum C ns T ..." or nothing (error on stderr)
+  local out
+  if ! out=$("$GUEST" run "$KDIR/$1.wasm" "${N[$1]}" "$OURS_REPS" ${2:+"$2"} 2>&1); then
+    note "OUR ENGINE FAILED on kernel $1${2:+ (fuel slices of $2)}: $out"
+    return 1
+  fi
+  echo "$out"
+}
+
+check() { # $1 what, $2 expected, $3 got
+  if [[ -n $3 && $2 != "$3" ]]; then
+    note "CHECKSUM MISMATCH: $1: expected $2 (native), got $3"
+    fail=1
+    return 1
+  fi
+}
+
+if (( do_guest || do_fuel )); then
+  mkdir -p "$KDIR"
+  for k in "${selected[@]}"; do
+    if ! build_kernel "$k"; then note "cannot build kernel $k"; fail=1; continue; fi
+    nat=$("$KDIR/native_$k" "${N[$k]}" "$REPS") || { note "native $k failed"; fail=1; continue; }
+    nat_ns=$(field ns <<<"$nat") nat_sum=$(field checksum <<<"$nat")
+    if (( do_guest )); then
+      echo "guest.$k.native: $(awk -v t="$nat_ns" 'BEGIN { printf "%.1f", t / 1e6 }') ms"
+    fi
+    # ours
+    if (( have_ours )); then
+      if o=$(run_ours "$k"); then
+        check "ours $k" "$nat_sum" "$(field checksum <<<"$o")" && X_OURS[$k]=$(ratio "$(field ns <<<"$o")" "$nat_ns")
+        if (( do_fuel )) && [[ -n ${X_OURS[$k]:-} ]] && f=$(run_ours "$k" "$SLICE"); then
+          check "ours $k (fuel)" "$nat_sum" "$(field checksum <<<"$f")" &&
+            FUEL_RATIO[$k]=$(awk -v a="$(field ns <<<"$f")" -v b="$(field ns <<<"$o")" 'BEGIN { printf "%.4f", a / b }')
+        fi
+      else
+        fail=1
+      fi
+      if (( do_guest )) && [[ -n ${X_OURS[$k]:-} ]]; then echo "guest.$k.x_native: ${X_OURS[$k]}"; fi
+    fi
+    (( do_guest )) || continue
+    # V8: optimizing tier (quoted) and default tiering
+    for tier in opt default; do
+      flags=(--no-concurrent-marking)
+      [[ $tier == opt ]] && flags+=(--no-liftoff)
+      if v=$(node "${flags[@]}" "$SRC/v8_driver.mjs" "$KDIR/$k.wasm" "${N[$k]}" "$REPS" 2>&1); then
+        if check "v8 ($tier) $k" "$nat_sum" "$(field checksum <<<"$v")"; then
+          r=$(ratio "$(field ns <<<"$v")" "$nat_ns")
+          if [[ $tier == opt ]]; then X_V8[$k]=$r; echo "guest.$k.v8_x_native: $r"
+          else X_V8D[$k]=$r; echo "guest.$k.v8_default_x_native: $r"; fi
+        fi
+      else
+        note "node ($tier) failed on $k: $v"; fail=1
+      fi
+    done
+    # wasm-interp at size NI, against native at NI
+    nati=$("$KDIR/native_$k" "${NI[$k]}" "$REPS") || { note "native $k (NI) failed"; fail=1; continue; }
+    iw=$KDIR/${k}_interp_${NI[$k]}.wasm
+    ts=() tu=() isum=""
+    for _ in 1 2 3; do
+      t0=$(date +%s%N)
+      iout=$(wasm-interp "$iw" --run-all-exports 2>&1) || { note "wasm-interp failed on $k: $iout"; fail=1; break; }
+      t1=$(date +%s%N)
+      wasm-interp "$iw" >/dev/null 2>&1
+      t2=$(date +%s%N)
+      ts+=($((t1 - t0))) tu+=($((t2 - t1)))
+      isum=$(sed -n 's/^bench() => i32:\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$iout")
+      (( isum < 0 )) && isum=$((isum + 4294967296))
+    done
+    if (( ${#ts[@]} == 3 )) && check "wasm-interp $k (n=${NI[$k]})" "$(field checksum <<<"$nati")" "${isum:-none}"; then
+      X_INT[$k]=$(ratio "$(( $(median3 "${ts[@]}") - $(median3 "${tu[@]}") ))" "$(field ns <<<"$nati")")
+      echo "guest.$k.wasm_interp_x_native: ${X_INT[$k]}"
+    fi
+  done
+fi
+
+geomean() { # values as args
+  printf '%s\n' "$@" | awk 'NF { s += log($1); n++ } END { if (n) printf "%.2f", exp(s / n) }'
+}
+if (( geomeans )); then
+  nk=${#selected[@]}
+  for pair in "x_native:X_OURS" "v8_x_native:X_V8" "v8_default_x_native:X_V8D" "wasm_interp_x_native:X_INT"; do
+    name=${pair%%:*}; declare -n arr=${pair#*:}
+    if (( ${#arr[@]} )); then
+      (( ${#arr[@]} < nk )) && note "guest_geomean.$name is over ${#arr[@]} of $nk kernels"
+      echo "guest_geomean.$name: $(geomean "${arr[@]}")"
+    fi
+    unset -n arr
+  done
+  if (( ${#X_OURS[@]} && ${#X_INT[@]} )); then
+    echo "guest_geomean.speedup_over_wasm_interp: $(ratio "$(geomean "${X_INT[@]}")" "$(geomean "${X_OURS[@]}")")"
+  fi
+fi
+
+if (( do_fuel && ${#FUEL_RATIO[@]} )); then
+  (( ${#FUEL_RATIO[@]} < ${#selected[@]} )) && note "fuel_overhead_pct is over ${#FUEL_RATIO[@]} of ${#selected[@]} kernels"
+  echo "fuel_overhead_pct: $(printf '%s\n' "${FUEL_RATIO[@]}" | awk '{ s += log($1); n++ } END { printf "%.1f", (exp(s / n) - 1) * 100 }') %"
+fi
+
+if (( do_inst && have_ours )); then
+  if o=$("$GUEST" instantiate 20000 2>&1); then
+    echo "instantiate_us: $(field us <<<"$o") us"
+  else
+    note "OUR ENGINE FAILED on instantiate_us: $o"; fail=1
+  fi
+fi
+
+if (( do_spec )); then
+  runner=""
+  for c in "$B/tests/wasm/spec_runner" "$B/tests/wasm/spec-runner" "$B/tests/wasm/wasm_spec" "$B/tests/wasm/spectest"; do
+    [[ -x $c ]] && { runner=$c; break; }
+  done
+  if [[ -z $runner ]]; then
+    note "spec runner not found under $B/tests/wasm/: spec.passed/spec.failed left out"
+  fi
+fi
+
+exit $fail
