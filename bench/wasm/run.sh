@@ -39,13 +39,13 @@ OURS_REPS=${BENCH_WASM_OURS_REPS:-3}
 SLICE=${BENCH_WASM_SLICE:-10000}
 GUEST=$B/bench/wasm/bench_guest
 
-KERNELS=(fib sieve matmul intmath nbody mandel hash sort vm bintree)
+KERNELS=(fib sieve matmul intmath nbody mandel hash sort vm bintree fptr)
 # N: size for native/ours/v8 (native ~50 ms on the 2-vCPU EPYC VM);
 # NI: size for wasm-interp (~0.3-0.5 s there).
 declare -A N=([fib]=540 [sieve]=20 [matmul]=300 [intmath]=300000 [nbody]=1000000
-              [mandel]=1500 [hash]=250 [sort]=16 [vm]=1000000 [bintree]=500)
+              [mandel]=1500 [hash]=250 [sort]=16 [vm]=1000000 [bintree]=500 [fptr]=200)
 declare -A NI=([fib]=48 [sieve]=1 [matmul]=2 [intmath]=20000 [nbody]=25000
-               [mandel]=300 [hash]=15 [sort]=2 [vm]=40000 [bintree]=15)
+               [mandel]=300 [hash]=15 [sort]=2 [vm]=40000 [bintree]=15 [fptr]=10)
 
 do_guest=0 do_inst=0 do_fuel=0 do_spec=0 geomeans=0
 selected=("${KERNELS[@]}")
@@ -90,6 +90,7 @@ declare -A X_OURS=() X_V8=() X_V8D=() X_INT=() FUEL_RATIO=()
 have_ours=1
 if [[ ! -x $GUEST ]]; then
   have_ours=0
+  (( do_guest || do_fuel || do_inst )) &&
   note "our engine's driver $GUEST is not built: skipping our engine (guest.*.x_native, fuel_overhead_pct)"
 fi
 
@@ -200,12 +201,23 @@ if (( do_inst && have_ours )); then
 fi
 
 if (( do_spec )); then
-  runner=""
-  for c in "$B/tests/wasm/spec_runner" "$B/tests/wasm/spec-runner" "$B/tests/wasm/wasm_spec" "$B/tests/wasm/spectest"; do
-    [[ -x $c ]] && { runner=$c; break; }
-  done
-  if [[ -z $runner ]]; then
-    note "spec runner not found under $B/tests/wasm/: spec.passed/spec.failed left out"
+  # W3's spec runner (tests/wasm/spec_runner.c) over every converted .wast;
+  # its last line is "N passed, N failed, N skipped" (assertions).
+  runner=$B/tests/wasm/wasm_spec_runner
+  shopt -s nullglob
+  jsons=("$B"/tests/wasm/spec/*/*.json)
+  shopt -u nullglob
+  if [[ ! -x $runner || ${#jsons[@]} -eq 0 ]]; then
+    note "spec runner ($runner) or converted suite not built: spec.passed/spec.failed left out"
+  else
+    last=$("$runner" "${jsons[@]}" 2>/dev/null | tail -n 1)
+    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+      echo "spec.passed: ${BASH_REMATCH[1]}"
+      echo "spec.failed: ${BASH_REMATCH[2]}"
+      [[ -n ${BASH_REMATCH[4]} ]] && echo "spec.skipped: ${BASH_REMATCH[4]}"
+    else
+      note "spec runner gave no totals line (last line: $last)"; fail=1
+    fi
   fi
 fi
 
