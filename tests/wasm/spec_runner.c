@@ -803,7 +803,7 @@ static void usage(void) {
 
 /* Runs one file in a child with counters in shared memory, so whatever the
 ** child did before crashing still counts. Returns the file's counts. */
-static counts run_isolated(const char *path, bool *crashed, int *sig) {
+static counts run_isolated(const char *path, bool *crashed, int *sig, int *code) {
   counts *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   counts result = {0};
@@ -825,7 +825,9 @@ static counts run_isolated(const char *path, bool *crashed, int *sig) {
     run_file(path, shared);
     fflush(stdout);
     spec_host_cleanup();
-    _exit(0);
+    /* exit, not _exit: LeakSanitizer checks the child at exit (stdio was
+    ** flushed before the fork, so nothing is written twice) */
+    exit(0);
   }
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -838,6 +840,7 @@ static counts run_isolated(const char *path, bool *crashed, int *sig) {
   } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     *crashed = true;
     *sig = 0;
+    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   return result;
 }
@@ -869,11 +872,15 @@ int main(int argc, char **argv) {
     file_label(argv[i], label, sizeof label);
     if (opt_fork) {
       bool crashed;
-      int sig = 0;
-      c = run_isolated(argv[i], &crashed, &sig);
+      int sig = 0, code = 0;
+      c = run_isolated(argv[i], &crashed, &sig, &code);
       if (crashed) {
-        if (sig) printf("%s: runner crashed (signal %d: %s)\n", label, sig, strsignal(sig));
-        else printf("%s: runner exited abnormally\n", label);
+        if (sig == SIGALRM)
+          printf("%s: runner killed after %u s (a hang?)\n", label, opt_timeout);
+        else if (sig)
+          printf("%s: runner crashed (signal %d: %s)\n", label, sig, strsignal(sig));
+        else
+          printf("%s: runner exited with status %d (a sanitizer report?)\n", label, code);
         c.failed++;
       }
     } else {
