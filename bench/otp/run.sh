@@ -102,11 +102,11 @@ while read -r name unit scale kind; do
     if [ "$kind" = mem ]; then
       # A fresh OS process per run: an RSS delta needs untouched memory.
       for ((r = 0; r < RUNS; r++)); do
-        o=$(timeout "$TIMEOUT" "$BIN" "$name" 1) || { rc=$?; break; }
+        o=$(timeout "$TIMEOUT" "$BIN" "$name" 1 </dev/null) || { rc=$?; break; }
         out+="$o"$'\n'
       done
     else
-      out=$(timeout "$TIMEOUT" "$BIN" "$name" "$RUNS") || rc=$?
+      out=$(timeout "$TIMEOUT" "$BIN" "$name" "$RUNS" </dev/null) || rc=$?
     fi
     if [ "$rc" = 2 ]; then
       :   # not available in this build (e.g. no server/supervisor yet)
@@ -122,7 +122,7 @@ while read -r name unit scale kind; do
   if [ "$ERL_OK" = 1 ]; then
     rc=0
     out=$(timeout "$TIMEOUT" erl -noshell +S "$WORKERS:$WORKERS" +P 4194304 \
-            -pa "$EBIN" -run rusm_bench main "$name" "$RUNS") || rc=$?
+            -pa "$EBIN" -run rusm_bench main "$name" "$RUNS" </dev/null) || rc=$?
     if [ "$rc" != 0 ]; then
       echo "bench/otp: $name: Erlang run failed (exit $rc)" >&2
       status=1
