@@ -496,8 +496,8 @@ static const workload workloads[] = {
   {"fan_in", drv_fan_in, 2 + FAN_SENDERS},
   {"link_exit", drv_link_exit, 1 + LINK_N},
 #ifdef RUSM_BENCH_HAVE_SERVER
-  {"sup_restart", bench_drv_sup_restart, 0},
-  {"call_rtt", bench_drv_call_rtt, 0},
+  {"sup_restart", bench_drv_sup_restart, 3 + 10000},  /* driver, supervisor, 10,001 children */
+  {"call_rtt", bench_drv_call_rtt, 2},
 #endif
 };
 
