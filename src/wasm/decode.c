@@ -595,6 +595,9 @@ static bool decode_module(wasm_dec *d) {
     size_t sec_end = d->pos + size;
     d->section = section_names[id];
     if (id != 0) last = section_rank[id];
+    /* Past the function section the function index space is complete and
+    ** any constant expression may name functions (ref.func). */
+    if (last > section_rank[3] && !need_declared(d)) return false;
     bool ok = true;
     switch (id) {
     case 0:
