@@ -1,0 +1,1173 @@
+/*
+** compile.c -- translates validated function bodies into the register-
+** style threaded code of interp.h, once per module (shared by all its
+** instances).
+**
+** The Wasm operand stack is mapped onto frame slots: a value at stack
+** height h lives in slot nl + h (nl = params + locals), so every
+** instruction's operands are known slot indices.  The translator keeps a
+** compile-time stack whose entries are lazy where that saves a copy:
+**   STK    the value is in its canonical slot nl + h;
+**   LOC n  the value is local n (local.get emits nothing);
+**   CONST  an immediate (i32.const etc. emit nothing; consumers with an
+**          immediate form use it, others materialize it into its slot).
+** Lazy entries are materialized (copied to their slot) before anything
+** that could change them (local.set/tee of that local) and at every block
+** entry, so that all paths into a label agree on where values are.
+**
+** Peepholes: a local.set/tee right after an instruction that computed the
+** value retargets that instruction's destination to the local; a br_if/if
+** right after an integer compare/eqz rewrites the compare into a fused
+** compare-and-branch.  Both only apply when no label was bound between.
+**
+** Calls: the arguments are the top slots of the caller's frame, and the
+** callee's frame starts at the first argument, so params need no copying
+** and results land where the caller expects them.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp.h"
+#include "rt.h"
+
+enum { CE_STK, CE_LOC, CE_CONST };
+typedef struct centry {
+  uint8_t kind;
+  uint32_t idx;              /* LOC: local index */
+  uint64_t imm;              /* CONST: value bits (i32/f32 zero-extended) */
+} centry;
+
+enum { CT_FUNC, CT_BLOCK, CT_LOOP, CT_IF, CT_ELSE };
+typedef struct cctl {
+  uint8_t kind;
+  bool dead;                 /* rest of this block is unreachable */
+  bool skip;                 /* the whole block is inside dead code */
+  uint32_t height;           /* stack height below the block's params */
+  uint32_t nparams, nresults;
+  uint32_t label;            /* loop: code index of its head */
+  uint32_t fix;              /* forward branches to patch at end (list) */
+  uint32_t else_fix;         /* if: cell of the branch to else/end */
+} cctl;
+
+#define NONE UINT32_MAX
+
+typedef struct cc {
+  const wasm_module *m;
+  wcompiled *comp;
+  const void *const *H;
+  const uint8_t *p, *end, *body;
+  uint32_t body_off;         /* module offset of body */
+  uint32_t op_off;           /* module offset of the current instruction */
+  bool bad;                  /* truncated body or out of memory */
+  wcell *code;
+  uint32_t ncode, capcode;
+  centry *st;
+  uint32_t nst, capst, max_h;
+  cctl *ctl;
+  uint32_t nctl, capctl;
+  uint32_t *fix;             /* pairs: cell index, next */
+  uint32_t nfix, capfix;
+  uint32_t *tg;              /* cells holding a code index to turn into a pointer */
+  uint32_t ntg, captg;
+  uint32_t *offmap;          /* pairs: code index, module offset */
+  uint32_t noff, capoff;
+  uint32_t nl;
+  uint32_t nparams, nresults;
+  uint32_t last_label;       /* ncode when the last label was bound */
+  /* The last instruction with a retargetable destination operand. */
+  uint32_t dst_at, dst_opnd, dst_end;
+  /* The last compare, for fusing with br_if/if: kind 0..9 in the order
+  ** eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u, 10 = eqz. */
+  uint32_t cmp_at;
+  int cmp_kind;
+  bool cmp64, cmp_si;
+} cc;
+
+static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
+  if (need <= *cap) return true;
+  uint32_t nc = *cap ? *cap : 16;
+  while (nc < need) nc *= 2;
+  void *np = realloc(*p, (size_t)nc * elem);
+  if (!np) return false;
+  *p = np;
+  *cap = nc;
+  return true;
+}
+#define GROW(c, arr, n, cap, need) \
+  (grow((void **)&(c)->arr, &(c)->cap, (need), sizeof *(c)->arr) || ((c)->bad = true, false))
+
+/* ------------------------------------------------------------ reading */
+
+static uint8_t rd_u8(cc *c) {
+  if (c->p >= c->end) { c->bad = true; return 0x0b; }
+  return *c->p++;
+}
+static uint64_t rd_uleb(cc *c) {
+  uint64_t x = 0;
+  for (int shift = 0; shift < 70; shift += 7) {
+    uint8_t b = rd_u8(c);
+    if (shift < 64) x |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  return x;
+}
+static int64_t rd_sleb(cc *c) {
+  uint64_t x = 0;
+  int shift = 0;
+  uint8_t b;
+  do {
+    b = rd_u8(c);
+    if (shift < 64) x |= (uint64_t)(b & 0x7f) << shift;
+    shift += 7;
+  } while ((b & 0x80) && shift < 70);
+  if (shift < 64 && (b & 0x40)) x |= ~(uint64_t)0 << shift;
+  return (int64_t)x;
+}
+static uint32_t rd_u32(cc *c) { return (uint32_t)rd_uleb(c); }
+
+/* ------------------------------------------------------------ emitting */
+
+static uint32_t emit(cc *c, int op, uint32_t ncells) {
+  if (!GROW(c, code, ncode, capcode, c->ncode + ncells)) return 0;
+  if (!c->noff || c->offmap[2 * (c->noff - 1) + 1] != c->op_off) {
+    if (GROW(c, offmap, noff, capoff, 2 * (c->noff + 1))) {
+      c->offmap[2 * c->noff] = c->ncode;
+      c->offmap[2 * c->noff + 1] = c->op_off;
+      c->noff++;
+    }
+  }
+  uint32_t at = c->ncode;
+  memset(&c->code[at], 0, ncells * sizeof(wcell));
+  c->code[at].h = c->H[op];
+  c->ncode += ncells;
+  return at;
+}
+static void opnd(cc *c, uint32_t at, int i, uint32_t v) {
+  if (c->bad) return;
+  c->code[at + 1 + i / 2].u32[i % 2] = v;
+}
+static uint32_t get_opnd(cc *c, uint32_t at, int i) { return c->code[at + 1 + i / 2].u32[i % 2]; }
+/* Marks operand i of the instruction at `at` as its destination. */
+static void set_dst(cc *c, uint32_t at, int i) {
+  c->dst_at = at;
+  c->dst_opnd = (uint32_t)i;
+  c->dst_end = c->ncode;
+}
+/* A cell that will hold a pointer to code index `target`. */
+static void target_cell(cc *c, uint32_t cell, uint32_t target) {
+  if (c->bad) return;
+  c->code[cell].u64 = target;
+  if (GROW(c, tg, ntg, captg, c->ntg + 1)) c->tg[c->ntg++] = cell;
+}
+static void bind_label(cc *c) { c->last_label = c->ncode; }
+
+/* ------------------------------------------------------------ the stack */
+
+static void push(cc *c, uint8_t kind, uint32_t idx, uint64_t imm) {
+  if (!GROW(c, st, nst, capst, c->nst + 1)) return;
+  c->st[c->nst++] = (centry){kind, idx, imm};
+  if (c->nst > c->max_h) c->max_h = c->nst;
+}
+static void push_stk(cc *c) { push(c, CE_STK, 0, 0); }
+static uint32_t slot_at(cc *c, uint32_t h) { return c->nl + h; }
+
+static void emit_const(cc *c, uint32_t dst, uint64_t imm) {
+  if (imm <= UINT32_MAX) {
+    uint32_t at = emit(c, WOP_const32, 2);
+    opnd(c, at, 0, dst);
+    opnd(c, at, 1, (uint32_t)imm);
+  } else {
+    uint32_t at = emit(c, WOP_const, 3);
+    opnd(c, at, 0, dst);
+    if (!c->bad) c->code[at + 2].u64 = imm;
+  }
+}
+static void emit_mov(cc *c, uint32_t src, uint32_t dst) {
+  if (src == dst) return;
+  uint32_t at = emit(c, WOP_mov, 2);
+  opnd(c, at, 0, src);
+  opnd(c, at, 1, dst);
+}
+/* Copies entry h into slot dst (nothing if it is already there). */
+static void move_entry(cc *c, uint32_t h, uint32_t dst) {
+  centry *e = &c->st[h];
+  if (e->kind == CE_CONST) emit_const(c, dst, e->imm);
+  else emit_mov(c, e->kind == CE_LOC ? e->idx : slot_at(c, h), dst);
+}
+static void materialize(cc *c, uint32_t h) {
+  if (c->st[h].kind == CE_STK) return;
+  move_entry(c, h, slot_at(c, h));
+  c->st[h].kind = CE_STK;
+}
+static void materialize_all(cc *c) {
+  for (uint32_t h = 0; h < c->nst; h++) materialize(c, h);
+}
+/* The slot holding entry h (constants are materialized first). */
+static uint32_t slot_of(cc *c, uint32_t h) {
+  centry *e = &c->st[h];
+  if (e->kind == CE_CONST) materialize(c, h);
+  return e->kind == CE_LOC ? e->idx : slot_at(c, h);
+}
+static void pop_n(cc *c, uint32_t n) { c->nst = n > c->nst ? 0 : c->nst - n; }
+
+/* ------------------------------------------------------------ control */
+
+static cctl *push_ctl(cc *c, uint8_t kind, uint32_t np, uint32_t nr) {
+  if (!GROW(c, ctl, nctl, capctl, c->nctl + 1)) return NULL;
+  cctl *k = &c->ctl[c->nctl++];
+  memset(k, 0, sizeof *k);
+  k->kind = kind;
+  k->height = c->nst >= np ? c->nst - np : 0;
+  k->nparams = np;
+  k->nresults = nr;
+  k->fix = NONE;
+  k->else_fix = NONE;
+  return k;
+}
+static void add_fix(cc *c, cctl *k, uint32_t cell) {
+  if (!GROW(c, fix, nfix, capfix, 2 * (c->nfix + 1))) return;
+  c->fix[2 * c->nfix] = cell;
+  c->fix[2 * c->nfix + 1] = k->fix;
+  k->fix = c->nfix++;
+}
+static void resolve_fixes(cc *c, cctl *k) {
+  for (uint32_t f = k->fix; f != NONE; f = c->fix[2 * f + 1]) target_cell(c, c->fix[2 * f], c->ncode);
+  k->fix = NONE;
+}
+static uint32_t label_arity(cctl *k) { return k->kind == CT_LOOP ? k->nparams : k->nresults; }
+
+/* Moves the top n entries into slots nl+h0 .. nl+h0+n-1.  Sources sit at
+** or above their destinations (or are locals/constants), so copying in
+** increasing order never overwrites a source before it is read. */
+static void emit_moves(cc *c, uint32_t h0, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t h = c->nst - n + i;
+    if (c->st[h].kind == CE_STK && h == h0 + i) continue;
+    move_entry(c, h, slot_at(c, h0 + i));
+  }
+}
+static bool needs_moves(cc *c, uint32_t h0, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t h = c->nst - n + i;
+    if (!(c->st[h].kind == CE_STK && h == h0 + i)) return true;
+  }
+  return false;
+}
+
+/* Function return: results into slots 0..n-1, then return. */
+static void emit_return(cc *c) {
+  uint32_t n = c->nresults;
+  if (n == 1) {
+    uint32_t s = slot_of(c, c->nst - 1);
+    uint32_t at = emit(c, WOP_return1, 2);
+    opnd(c, at, 0, s);
+    return;
+  }
+  /* A result that is a local about to be overwritten by an earlier
+  ** result goes through its stack slot first. */
+  for (uint32_t i = 0; i < n; i++) {
+    centry *e = &c->st[c->nst - n + i];
+    if (e->kind == CE_LOC && e->idx < n) materialize(c, c->nst - n + i);
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t h = c->nst - n + i;
+    if (c->st[h].kind == CE_STK && slot_at(c, h) == i) continue;
+    move_entry(c, h, i);
+  }
+  emit(c, WOP_return, 1);
+}
+
+/* An unconditional branch to the label `depth` levels out, values
+** included. */
+static void emit_branch(cc *c, uint32_t depth) {
+  cctl *k = &c->ctl[c->nctl - 1 - depth];
+  if (k->kind == CT_FUNC) {
+    emit_return(c);
+    return;
+  }
+  emit_moves(c, k->height, label_arity(k));
+  uint32_t at = emit(c, WOP_br, 2);
+  if (k->kind == CT_LOOP) target_cell(c, at + 1, k->label);
+  else add_fix(c, k, at + 1);
+}
+/* Sets the target of the branch cell at `cell` to label depth (no moves). */
+static void branch_cell(cc *c, uint32_t cell, uint32_t depth) {
+  cctl *k = &c->ctl[c->nctl - 1 - depth];
+  if (k->kind == CT_LOOP) target_cell(c, cell, k->label);
+  else add_fix(c, k, cell);
+}
+static bool direct_branch_ok(cc *c, uint32_t depth) {
+  cctl *k = &c->ctl[c->nctl - 1 - depth];
+  if (k->kind == CT_FUNC) return false;
+  return !needs_moves(c, k->height, label_arity(k));
+}
+static void set_dead(cc *c) { c->ctl[c->nctl - 1].dead = true; }
+
+/* Whether the last instruction is a compare whose result is the top
+** entry, with no label between it and here. */
+static bool fusable_cmp(cc *c) {
+  if (c->cmp_at == NONE || c->bad || !c->nst) return false;
+  if (c->cmp_at + 3 != c->ncode || c->last_label > c->cmp_at) return false;
+  uint32_t h = c->nst - 1;
+  if (c->st[h].kind != CE_STK) return false;
+  return get_opnd(c, c->cmp_at, c->cmp_kind == 10 ? 1 : 2) == slot_at(c, h);
+}
+static const int cmp_invert[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
+
+/* Emits a conditional branch on the top entry (popped) to cell-patching
+** callback: returns the index of the target cell.  `when_true`: branch if
+** the condition is non-zero. */
+static uint32_t emit_cond_branch(cc *c, bool when_true) {
+  if (fusable_cmp(c)) {
+    uint32_t at = c->cmp_at;
+    int kind = c->cmp_kind;
+    if (kind == 10) {
+      int op = c->cmp64 ? (when_true ? WOP_br_if_z64 : WOP_br_if_nz64)
+                        : (when_true ? WOP_br_if_z : WOP_br_if_nz);
+      c->code[at].h = c->H[op];
+      opnd(c, at, 1, 0);
+    } else {
+      if (!when_true) kind = cmp_invert[kind];
+      int base = c->cmp64 ? WOP_brc_i64_eq_ss : WOP_brc_i32_eq_ss;
+      c->code[at].h = c->H[base + 2 * kind + (c->cmp_si ? 1 : 0)];
+    }
+    c->cmp_at = NONE;
+    pop_n(c, 1);
+    return at + 2;
+  }
+  uint32_t s = slot_of(c, c->nst - 1);
+  pop_n(c, 1);
+  uint32_t at = emit(c, when_true ? WOP_br_if_nz : WOP_br_if_z, 3);
+  opnd(c, at, 0, s);
+  return at + 2;
+}
+
+/* ------------------------------------------------------------ operators */
+
+static bool fits_imm(uint64_t v, bool is64) {
+  if (!is64) return true;
+  return (int64_t)v == (int64_t)(int32_t)v;
+}
+
+/* Integer binop: op_ss is the slot/slot form, op_ss + 1 the slot/imm form.
+** mirror: the op equal to this one with operands swapped (-1 if none). */
+static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) {
+  uint32_t ha = c->nst - 2;
+  centry a = c->st[ha], b = c->st[ha + 1];
+  uint32_t at, sa;
+  bool si = false;
+  if (b.kind == CE_CONST && fits_imm(b.imm, is64)) {
+    sa = slot_of(c, ha);
+    at = emit(c, op_ss + 1, 3);
+    opnd(c, at, 0, sa);
+    opnd(c, at, 1, (uint32_t)b.imm);
+    si = true;
+  } else if (a.kind == CE_CONST && mirror_ss >= 0 && fits_imm(a.imm, is64)) {
+    uint32_t sb = slot_of(c, ha + 1);
+    at = emit(c, mirror_ss + 1, 3);
+    opnd(c, at, 0, sb);
+    opnd(c, at, 1, (uint32_t)a.imm);
+    si = true;
+    if (cmp_kind >= 0) {
+      static const int mirror_kind[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
+      cmp_kind = mirror_kind[cmp_kind];
+    }
+  } else {
+    sa = slot_of(c, ha);
+    uint32_t sb = slot_of(c, ha + 1);
+    at = emit(c, op_ss, 3);
+    opnd(c, at, 0, sa);
+    opnd(c, at, 1, sb);
+  }
+  pop_n(c, 2);
+  opnd(c, at, 2, slot_at(c, ha));
+  push_stk(c);
+  set_dst(c, at, 2);
+  if (cmp_kind >= 0) {
+    c->cmp_at = at;
+    c->cmp_kind = cmp_kind;
+    c->cmp64 = is64;
+    c->cmp_si = si;
+  }
+}
+static void plain_binop(cc *c, int op) {
+  uint32_t ha = c->nst - 2;
+  uint32_t sa = slot_of(c, ha), sb = slot_of(c, ha + 1);
+  uint32_t at = emit(c, op, 3);
+  opnd(c, at, 0, sa);
+  opnd(c, at, 1, sb);
+  opnd(c, at, 2, slot_at(c, ha));
+  pop_n(c, 2);
+  push_stk(c);
+  set_dst(c, at, 2);
+}
+static void unop(cc *c, int op) {
+  uint32_t h = c->nst - 1;
+  uint32_t sa = slot_of(c, h);
+  uint32_t at = emit(c, op, 2);
+  opnd(c, at, 0, sa);
+  opnd(c, at, 1, slot_at(c, h));
+  pop_n(c, 1);
+  push_stk(c);
+  set_dst(c, at, 1);
+}
+static void eqz(cc *c, bool is64) {
+  uint32_t h = c->nst - 1;
+  uint32_t sa = slot_of(c, h);
+  uint32_t at = emit(c, is64 ? WOP_i64_eqz : WOP_i32_eqz, 3);
+  opnd(c, at, 0, sa);
+  opnd(c, at, 1, slot_at(c, h));
+  pop_n(c, 1);
+  push_stk(c);
+  set_dst(c, at, 1);
+  c->cmp_at = at;
+  c->cmp_kind = 10;
+  c->cmp64 = is64;
+  c->cmp_si = false;
+}
+
+/* local.set/tee n of the top entry. */
+static void local_set(cc *c, uint32_t n, bool tee) {
+  uint32_t h = c->nst - 1;
+  centry v = c->st[h];
+  bool refs = false;
+  for (uint32_t i = 0; i < h; i++)
+    if (c->st[i].kind == CE_LOC && c->st[i].idx == n) refs = true;
+  if (v.kind == CE_LOC && v.idx == n) {
+    /* local.set n (local.get n): nothing to do. */
+  } else if (!refs && v.kind == CE_STK && c->dst_end == c->ncode && c->dst_at != NONE &&
+             c->last_label <= c->dst_at && !c->bad &&
+             get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, h)) {
+    opnd(c, c->dst_at, (int)c->dst_opnd, n);
+    c->dst_at = NONE;
+    c->cmp_at = NONE;
+  } else {
+    for (uint32_t i = 0; i < h; i++)
+      if (c->st[i].kind == CE_LOC && c->st[i].idx == n) materialize(c, i);
+    move_entry(c, h, n);
+  }
+  pop_n(c, 1);
+  if (tee) push(c, CE_LOC, n, 0);
+}
+
+static void block_type(cc *c, uint32_t *np, uint32_t *nr) {
+  if (c->p < c->end && *c->p == 0x40) { c->p++; *np = 0; *nr = 0; return; }
+  if (c->p < c->end && (*c->p == 0x7f || *c->p == 0x7e || *c->p == 0x7d || *c->p == 0x7c ||
+                        *c->p == 0x70 || *c->p == 0x6f || *c->p == 0x7b)) {
+    c->p++; *np = 0; *nr = 1; return;
+  }
+  int64_t t = rd_sleb(c);
+  if (t < 0 || (uint64_t)t >= c->m->ntypes) { c->bad = true; *np = *nr = 0; return; }
+  *np = c->m->types[t].nparams;
+  *nr = c->m->types[t].nresults;
+}
+
+static void emit_call(cc *c, uint32_t fidx) {
+  const wasm_module *m = c->m;
+  const wasm_functype *ft = &m->types[m->funcs[fidx].type];
+  uint32_t np = ft->nparams;
+  for (uint32_t i = c->nst - np; i < c->nst; i++) materialize(c, i);
+  uint32_t base = slot_at(c, c->nst - np);
+  if (fidx < m->num_imported_funcs) {
+    uint32_t at = emit(c, WOP_call_import, 2);
+    opnd(c, at, 0, base);
+    opnd(c, at, 1, fidx);
+  } else {
+    uint32_t at = emit(c, WOP_call, 3);
+    opnd(c, at, 0, base);
+    if (!c->bad) c->code[at + 2].ptr = &c->comp->funcs[fidx];
+  }
+  pop_n(c, np);
+  for (uint32_t i = 0; i < ft->nresults; i++) push_stk(c);
+}
+
+static void load(cc *c, int op) {
+  rd_u32(c);
+  uint32_t off = rd_u32(c);
+  if (c->ctl[c->nctl - 1].dead) return;
+  uint32_t h = c->nst - 1;
+  uint32_t sa = slot_of(c, h);
+  uint32_t at = emit(c, op, 3);
+  opnd(c, at, 0, sa);
+  opnd(c, at, 1, slot_at(c, h));
+  opnd(c, at, 2, off);
+  pop_n(c, 1);
+  push_stk(c);
+  set_dst(c, at, 1);
+}
+static void store(cc *c, int op) {
+  rd_u32(c);
+  uint32_t off = rd_u32(c);
+  if (c->ctl[c->nctl - 1].dead) return;
+  uint32_t h = c->nst - 2;
+  uint32_t sa = slot_of(c, h), sv = slot_of(c, h + 1);
+  uint32_t at = emit(c, op, 3);
+  opnd(c, at, 0, sa);
+  opnd(c, at, 1, sv);
+  opnd(c, at, 2, off);
+  pop_n(c, 2);
+}
+/* An instruction with three popped operands and no result:
+** [h][x y][z extra] (+ more operands set by the caller). */
+static uint32_t three_op(cc *c, int op, uint32_t ncells) {
+  uint32_t h = c->nst - 3;
+  uint32_t s0 = slot_of(c, h), s1 = slot_of(c, h + 1), s2 = slot_of(c, h + 2);
+  uint32_t at = emit(c, op, ncells);
+  opnd(c, at, 0, s0);
+  opnd(c, at, 1, s1);
+  opnd(c, at, 2, s2);
+  pop_n(c, 3);
+  return at;
+}
+
+/* ------------------------------------------------------------ a body */
+
+static const int i32_bin_ops[] = {
+    /* 0x6a.. */ WOP_i32_add_ss, WOP_i32_sub_ss, WOP_i32_mul_ss, WOP_i32_div_s_ss,
+    WOP_i32_div_u_ss, WOP_i32_rem_s_ss, WOP_i32_rem_u_ss, WOP_i32_and_ss, WOP_i32_or_ss,
+    WOP_i32_xor_ss, WOP_i32_shl_ss, WOP_i32_shr_s_ss, WOP_i32_shr_u_ss, WOP_i32_rotl_ss,
+    WOP_i32_rotr_ss};
+static const bool bin_commutes[] = {1, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
+
+static bool compile_body(cc *c, uint32_t fidx) {
+  const wasm_module *m = c->m;
+  const wasm_func *f = &m->funcs[fidx];
+  const wasm_functype *ft = &m->types[f->type];
+  c->p = f->code;
+  c->end = f->code + f->code_len;
+  c->body = f->code;
+  c->body_off = f->code_offset;
+  c->nparams = ft->nparams;
+  c->nresults = ft->nresults;
+  c->nl = ft->nparams + f->nlocals;
+  c->ncode = c->nst = c->max_h = c->nctl = c->nfix = c->ntg = c->noff = 0;
+  c->last_label = 0;
+  c->dst_at = c->cmp_at = NONE;
+  c->dst_end = NONE;
+  c->bad = false;
+  c->op_off = f->code_offset;
+  push_ctl(c, CT_FUNC, 0, ft->nresults);
+
+  while (!c->bad && c->nctl > 0) {
+    c->op_off = c->body_off + (uint32_t)(c->p - c->body);
+    uint8_t op = rd_u8(c);
+    cctl *k = &c->ctl[c->nctl - 1];
+    bool dead = k->dead;
+    if (c->bad) break;
+    switch (op) {
+    case 0x00: /* unreachable */
+      if (dead) break;
+      emit(c, WOP_unreachable, 1);
+      set_dead(c);
+      break;
+    case 0x01: break;
+    case 0x02: case 0x03: { /* block, loop */
+      uint32_t np, nr;
+      block_type(c, &np, &nr);
+      if (dead) {
+        cctl *n = push_ctl(c, CT_BLOCK, 0, 0);
+        if (n) n->skip = n->dead = true;
+        break;
+      }
+      materialize_all(c);
+      cctl *n = push_ctl(c, op == 0x02 ? CT_BLOCK : CT_LOOP, np, nr);
+      if (!n) break;
+      bind_label(c);
+      if (op == 0x03) {
+        n->label = c->ncode;
+        emit(c, WOP_loop_head, 1);
+      }
+      break;
+    }
+    case 0x04: { /* if */
+      uint32_t np, nr;
+      block_type(c, &np, &nr);
+      if (dead) {
+        cctl *n = push_ctl(c, CT_IF, 0, 0);
+        if (n) n->skip = n->dead = true;
+        break;
+      }
+      /* The condition is on top; params and the rest below it must be in
+      ** their slots before the branch, so materialize them first (the
+      ** condition keeps its place, so a fused compare still works only if
+      ** nothing was emitted). */
+      uint32_t cond_h = c->nst - 1;
+      for (uint32_t h = 0; h < cond_h; h++) materialize(c, h);
+      uint32_t cell = emit_cond_branch(c, false);
+      cctl *n = push_ctl(c, CT_IF, np, nr);
+      if (n) n->else_fix = cell;
+      break;
+    }
+    case 0x05: { /* else */
+      if (k->skip) break;
+      if (!k->dead) {
+        emit_moves(c, k->height, k->nresults);
+        uint32_t at = emit(c, WOP_br, 2);
+        add_fix(c, k, at + 1);
+      }
+      if (k->else_fix != NONE) target_cell(c, k->else_fix, c->ncode);
+      k->else_fix = NONE;
+      bind_label(c);
+      c->nst = k->height;
+      for (uint32_t i = 0; i < k->nparams; i++) push_stk(c);
+      k->kind = CT_ELSE;
+      k->dead = false;
+      break;
+    }
+    case 0x0b: { /* end */
+      if (k->skip) { c->nctl--; break; }
+      if (k->kind == CT_FUNC) {
+        if (!k->dead) emit_return(c);
+        c->nctl--;
+        break;
+      }
+      if (!k->dead) emit_moves(c, k->height, k->nresults);
+      if (k->else_fix != NONE) target_cell(c, k->else_fix, c->ncode);
+      resolve_fixes(c, k);
+      bind_label(c);
+      c->nst = k->height;
+      for (uint32_t i = 0; i < k->nresults; i++) push_stk(c);
+      c->nctl--;
+      break;
+    }
+    case 0x0c: { /* br */
+      uint32_t d = rd_u32(c);
+      if (dead) break;
+      emit_branch(c, d);
+      set_dead(c);
+      break;
+    }
+    case 0x0d: { /* br_if */
+      uint32_t d = rd_u32(c);
+      if (dead) break;
+      /* The values stay on the stack if the branch is not taken. */
+      c->nst--;
+      bool direct = direct_branch_ok(c, d);
+      c->nst++;
+      if (direct) {
+        uint32_t cell = emit_cond_branch(c, true);
+        branch_cell(c, cell, d);
+      } else {
+        /* Moves (and materializations) happen only on the taken path, so
+        ** the fall-through continues from the stack as it was. */
+        uint32_t cell = emit_cond_branch(c, false);
+        centry *saved = malloc(((size_t)c->nst + 1) * sizeof *saved);
+        if (!saved) { c->bad = true; break; }
+        memcpy(saved, c->st, c->nst * sizeof *saved);
+        emit_branch(c, d);
+        memcpy(c->st, saved, c->nst * sizeof *saved);
+        free(saved);
+        target_cell(c, cell, c->ncode);
+        bind_label(c);
+      }
+      break;
+    }
+    case 0x0e: { /* br_table */
+      uint32_t n = rd_u32(c);
+      if (n > (uint32_t)(c->end - c->p)) { c->bad = true; break; }
+      uint32_t *ds = malloc(((size_t)n + 1) * sizeof *ds);
+      if (!ds) { c->bad = true; break; }
+      for (uint32_t i = 0; i <= n; i++) ds[i] = rd_u32(c);
+      if (dead || c->bad) { free(ds); break; }
+      uint32_t s = slot_of(c, c->nst - 1);
+      pop_n(c, 1);
+      uint32_t at = emit(c, WOP_br_table, 2 + n + 1);
+      opnd(c, at, 0, s);
+      opnd(c, at, 1, n);
+      /* Targets that need their values moved (or a return) get a
+      ** trampoline right after the table (which is dead code otherwise).
+      ** Each trampoline starts from the same compile-time stack. */
+      uint8_t *direct = malloc((size_t)n + 1);
+      centry *saved = malloc(((size_t)c->nst + 1) * sizeof *saved);
+      if (!direct || !saved) {
+        free(direct);
+        free(saved);
+        free(ds);
+        c->bad = true;
+        break;
+      }
+      memcpy(saved, c->st, c->nst * sizeof *saved);
+      for (uint32_t i = 0; i <= n && !c->bad; i++) {
+        direct[i] = direct_branch_ok(c, ds[i]);
+        if (direct[i]) branch_cell(c, at + 2 + i, ds[i]);
+      }
+      for (uint32_t i = 0; i <= n && !c->bad; i++) {
+        if (direct[i]) continue;
+        target_cell(c, at + 2 + i, c->ncode);
+        bind_label(c);
+        emit_branch(c, ds[i]);
+        memcpy(c->st, saved, c->nst * sizeof *saved);
+      }
+      free(direct);
+      free(saved);
+      free(ds);
+      set_dead(c);
+      break;
+    }
+    case 0x0f: /* return */
+      if (dead) break;
+      emit_return(c);
+      set_dead(c);
+      break;
+    case 0x10: { /* call */
+      uint32_t fi = rd_u32(c);
+      if (dead) break;
+      if (fi >= m->nfuncs) { c->bad = true; break; }
+      emit_call(c, fi);
+      break;
+    }
+    case 0x11: { /* call_indirect */
+      uint32_t ti = rd_u32(c), tab = rd_u32(c);
+      if (dead) break;
+      if (ti >= m->ntypes) { c->bad = true; break; }
+      uint32_t se = slot_of(c, c->nst - 1);
+      pop_n(c, 1);
+      const wasm_functype *ct = &m->types[ti];
+      uint32_t np = ct->nparams;
+      for (uint32_t i = c->nst - np; i < c->nst; i++) materialize(c, i);
+      uint32_t base = slot_at(c, c->nst - np);
+      uint32_t canon = c->comp->canon[ti];
+      uint32_t at = emit(c, WOP_call_indirect, 4);
+      opnd(c, at, 0, base);
+      opnd(c, at, 1, tab);
+      opnd(c, at, 2, se);
+      opnd(c, at, 3, canon);
+      if (!c->bad) c->code[at + 3].ptr = &m->types[canon];
+      pop_n(c, np);
+      for (uint32_t i = 0; i < ct->nresults; i++) push_stk(c);
+      break;
+    }
+    case 0x1a: /* drop */
+      if (dead) break;
+      pop_n(c, 1);
+      break;
+    case 0x1c: { /* select t* */
+      uint32_t n = rd_u32(c);
+      for (uint32_t i = 0; i < n; i++) rd_u8(c);
+    }
+    /* fall through */
+    case 0x1b: { /* select */
+      if (dead) break;
+      uint32_t h = c->nst - 3;
+      uint32_t sa = slot_of(c, h), sb = slot_of(c, h + 1), sc = slot_of(c, h + 2);
+      uint32_t at = emit(c, WOP_select, 3);
+      opnd(c, at, 0, sa);
+      opnd(c, at, 1, sb);
+      opnd(c, at, 2, sc);
+      opnd(c, at, 3, slot_at(c, h));
+      pop_n(c, 3);
+      push_stk(c);
+      set_dst(c, at, 3);
+      break;
+    }
+    case 0x20: { /* local.get */
+      uint32_t n = rd_u32(c);
+      if (dead) break;
+      push(c, CE_LOC, n, 0);
+      break;
+    }
+    case 0x21: case 0x22: { /* local.set, local.tee */
+      uint32_t n = rd_u32(c);
+      if (dead) break;
+      local_set(c, n, op == 0x22);
+      break;
+    }
+    case 0x23: { /* global.get */
+      uint32_t g = rd_u32(c);
+      if (dead) break;
+      uint32_t at = emit(c, WOP_global_get, 2);
+      opnd(c, at, 0, g);
+      opnd(c, at, 1, slot_at(c, c->nst));
+      push_stk(c);
+      set_dst(c, at, 1);
+      break;
+    }
+    case 0x24: { /* global.set */
+      uint32_t g = rd_u32(c);
+      if (dead) break;
+      uint32_t s = slot_of(c, c->nst - 1);
+      uint32_t at = emit(c, WOP_global_set, 2);
+      opnd(c, at, 0, g);
+      opnd(c, at, 1, s);
+      pop_n(c, 1);
+      break;
+    }
+    case 0x25: case 0x26: { /* table.get, table.set */
+      uint32_t t = rd_u32(c);
+      if (dead) break;
+      if (op == 0x25) {
+        uint32_t h = c->nst - 1;
+        uint32_t si = slot_of(c, h);
+        uint32_t at = emit(c, WOP_table_get, 3);
+        opnd(c, at, 0, si);
+        opnd(c, at, 1, slot_at(c, h));
+        opnd(c, at, 2, t);
+        pop_n(c, 1);
+        push_stk(c);
+      } else {
+        uint32_t h = c->nst - 2;
+        uint32_t si = slot_of(c, h), sv = slot_of(c, h + 1);
+        uint32_t at = emit(c, WOP_table_set, 3);
+        opnd(c, at, 0, si);
+        opnd(c, at, 1, sv);
+        opnd(c, at, 2, t);
+        pop_n(c, 2);
+      }
+      break;
+    }
+    case 0x28: case 0x2a: case 0x35: load(c, WOP_ld32); break;
+    case 0x29: case 0x2b: load(c, WOP_ld64); break;
+    case 0x2c: load(c, WOP_ld8s32); break;
+    case 0x2d: case 0x31: load(c, WOP_ld8u); break;
+    case 0x2e: load(c, WOP_ld16s32); break;
+    case 0x2f: case 0x33: load(c, WOP_ld16u); break;
+    case 0x30: load(c, WOP_ld8s64); break;
+    case 0x32: load(c, WOP_ld16s64); break;
+    case 0x34: load(c, WOP_ld32s64); break;
+    case 0x36: case 0x38: case 0x3e: store(c, WOP_st32); break;
+    case 0x37: case 0x39: store(c, WOP_st64); break;
+    case 0x3a: case 0x3c: store(c, WOP_st8); break;
+    case 0x3b: case 0x3d: store(c, WOP_st16); break;
+    case 0x3f: { /* memory.size */
+      rd_u8(c);
+      if (dead) break;
+      uint32_t at = emit(c, WOP_memory_size, 2);
+      opnd(c, at, 0, slot_at(c, c->nst));
+      push_stk(c);
+      break;
+    }
+    case 0x40: /* memory.grow */
+      rd_u8(c);
+      if (dead) break;
+      unop(c, WOP_memory_grow);
+      break;
+    case 0x41: {
+      int64_t v = rd_sleb(c);
+      if (dead) break;
+      push(c, CE_CONST, 0, (uint32_t)v);
+      break;
+    }
+    case 0x42: {
+      int64_t v = rd_sleb(c);
+      if (dead) break;
+      push(c, CE_CONST, 0, (uint64_t)v);
+      break;
+    }
+    case 0x43: {
+      uint64_t v = 0;
+      for (int i = 0; i < 4; i++) v |= (uint64_t)rd_u8(c) << (8 * i);
+      if (dead) break;
+      push(c, CE_CONST, 0, v);
+      break;
+    }
+    case 0x44: {
+      uint64_t v = 0;
+      for (int i = 0; i < 8; i++) v |= (uint64_t)rd_u8(c) << (8 * i);
+      if (dead) break;
+      push(c, CE_CONST, 0, v);
+      break;
+    }
+    case 0x45: if (!dead) eqz(c, false); break;
+    case 0x50: if (!dead) eqz(c, true); break;
+    case 0xd1: if (!dead) { eqz(c, true); c->cmp_at = NONE; } break; /* ref.is_null */
+    case 0xd0: /* ref.null t */
+      rd_u8(c);
+      if (dead) break;
+      push(c, CE_CONST, 0, 0);
+      break;
+    case 0xd2: { /* ref.func */
+      uint32_t fi = rd_u32(c);
+      if (dead) break;
+      uint32_t at = emit(c, WOP_ref_func, 2);
+      opnd(c, at, 0, fi);
+      opnd(c, at, 1, slot_at(c, c->nst));
+      push_stk(c);
+      break;
+    }
+    case 0xad: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+      /* i64.extend_i32_u and the reinterpretations change no bits (i32
+      ** and f32 slots are kept zero-extended). */
+      break;
+    case 0xfc: {
+      uint32_t sub = rd_u32(c);
+      if (sub <= 7) {
+        if (!dead) unop(c, WOP_i32_trunc_sat_f32_s + (int)sub);
+        break;
+      }
+      switch (sub) {
+      case 8: { /* memory.init seg 0 */
+        uint32_t seg = rd_u32(c);
+        rd_u8(c);
+        if (dead) break;
+        uint32_t at = three_op(c, WOP_memory_init, 3);
+        opnd(c, at, 3, seg);
+        break;
+      }
+      case 9: { /* data.drop */
+        uint32_t seg = rd_u32(c);
+        if (dead) break;
+        uint32_t at = emit(c, WOP_data_drop, 2);
+        opnd(c, at, 0, seg);
+        break;
+      }
+      case 10: /* memory.copy 0 0 */
+        rd_u8(c);
+        rd_u8(c);
+        if (!dead) three_op(c, WOP_memory_copy, 3);
+        break;
+      case 11: /* memory.fill 0 */
+        rd_u8(c);
+        if (!dead) three_op(c, WOP_memory_fill, 3);
+        break;
+      case 12: { /* table.init seg t */
+        uint32_t seg = rd_u32(c), t = rd_u32(c);
+        if (dead) break;
+        uint32_t at = three_op(c, WOP_table_init, 4);
+        opnd(c, at, 3, t);
+        opnd(c, at, 4, seg);
+        break;
+      }
+      case 13: { /* elem.drop */
+        uint32_t seg = rd_u32(c);
+        if (dead) break;
+        uint32_t at = emit(c, WOP_elem_drop, 2);
+        opnd(c, at, 0, seg);
+        break;
+      }
+      case 14: { /* table.copy dst src */
+        uint32_t dt = rd_u32(c), stb = rd_u32(c);
+        if (dead) break;
+        uint32_t at = three_op(c, WOP_table_copy, 4);
+        opnd(c, at, 3, dt);
+        opnd(c, at, 4, stb);
+        break;
+      }
+      case 15: { /* table.grow t: init n -> old */
+        uint32_t t = rd_u32(c);
+        if (dead) break;
+        uint32_t h = c->nst - 2;
+        uint32_t si = slot_of(c, h), sn = slot_of(c, h + 1);
+        uint32_t at = emit(c, WOP_table_grow, 3);
+        opnd(c, at, 0, si);
+        opnd(c, at, 1, sn);
+        opnd(c, at, 2, t);
+        opnd(c, at, 3, slot_at(c, h));
+        pop_n(c, 2);
+        push_stk(c);
+        break;
+      }
+      case 16: { /* table.size */
+        uint32_t t = rd_u32(c);
+        if (dead) break;
+        uint32_t at = emit(c, WOP_table_size, 2);
+        opnd(c, at, 0, t);
+        opnd(c, at, 1, slot_at(c, c->nst));
+        push_stk(c);
+        break;
+      }
+      case 17: { /* table.fill t: i v n */
+        uint32_t t = rd_u32(c);
+        if (dead) break;
+        uint32_t at = three_op(c, WOP_table_fill, 3);
+        opnd(c, at, 3, t);
+        break;
+      }
+      default:
+        c->bad = true;
+      }
+      break;
+    }
+    default:
+      if (dead) {
+        /* Remaining opcodes have no immediates. */
+        if (!((op >= 0x45 && op <= 0xc4))) c->bad = true;
+        break;
+      }
+      if (op >= 0x46 && op <= 0x4f) { /* i32 compares */
+        int kind = op - 0x46;
+        static const int mirror_kind[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
+        int_binop(c, WOP_i32_eq_ss + 2 * kind, false, WOP_i32_eq_ss + 2 * mirror_kind[kind], kind);
+      } else if (op >= 0x51 && op <= 0x5a) {
+        int kind = op - 0x51;
+        static const int mirror_kind[10] = {0, 1, 4, 5, 2, 3, 8, 9, 6, 7};
+        int_binop(c, WOP_i64_eq_ss + 2 * kind, true, WOP_i64_eq_ss + 2 * mirror_kind[kind], kind);
+      } else if (op >= 0x5b && op <= 0x60) {
+        plain_binop(c, WOP_f32_eq + (op - 0x5b));
+      } else if (op >= 0x61 && op <= 0x66) {
+        plain_binop(c, WOP_f64_eq + (op - 0x61));
+      } else if (op >= 0x67 && op <= 0x69) {
+        unop(c, WOP_i32_clz + (op - 0x67));
+      } else if (op >= 0x6a && op <= 0x78) {
+        int i = op - 0x6a;
+        int ss = i32_bin_ops[i];
+        int_binop(c, ss, false, bin_commutes[i] ? ss : -1, -1);
+      } else if (op >= 0x79 && op <= 0x7b) {
+        unop(c, WOP_i64_clz + (op - 0x79));
+      } else if (op >= 0x7c && op <= 0x8a) {
+        int i = op - 0x7c;
+        int ss = i32_bin_ops[i] - WOP_i32_add_ss + WOP_i64_add_ss;
+        int_binop(c, ss, true, bin_commutes[i] ? ss : -1, -1);
+      } else if (op >= 0x8b && op <= 0x91) {
+        unop(c, WOP_f32_abs + (op - 0x8b));
+      } else if (op >= 0x92 && op <= 0x98) {
+        plain_binop(c, WOP_f32_add + (op - 0x92));
+      } else if (op >= 0x99 && op <= 0x9f) {
+        unop(c, WOP_f64_abs + (op - 0x99));
+      } else if (op >= 0xa0 && op <= 0xa6) {
+        plain_binop(c, WOP_f64_add + (op - 0xa0));
+      } else if (op >= 0xa7 && op <= 0xc4) {
+        static const int conv[] = {
+            WOP_i32_wrap_i64, WOP_i32_trunc_f32_s, WOP_i32_trunc_f32_u, WOP_i32_trunc_f64_s,
+            WOP_i32_trunc_f64_u, WOP_i64_extend32_s, -1, WOP_i64_trunc_f32_s,
+            WOP_i64_trunc_f32_u, WOP_i64_trunc_f64_s, WOP_i64_trunc_f64_u, WOP_f32_convert_i32_s,
+            WOP_f32_convert_i32_u, WOP_f32_convert_i64_s, WOP_f32_convert_i64_u, WOP_f32_demote_f64,
+            WOP_f64_convert_i32_s, WOP_f64_convert_i32_u, WOP_f64_convert_i64_s,
+            WOP_f64_convert_i64_u, WOP_f64_promote_f32, -1, -1, -1, -1,
+            WOP_i32_extend8_s, WOP_i32_extend16_s, WOP_i64_extend8_s, WOP_i64_extend16_s,
+            WOP_i64_extend32_s};
+        int w = conv[op - 0xa7];
+        if (w < 0) c->bad = true;
+        else unop(c, w);
+      } else {
+        c->bad = true;
+      }
+    }
+  }
+  return !c->bad;
+}
+
+/* ------------------------------------------------------------ types */
+
+bool wasm_functype_eq(const wasm_functype *a, const wasm_functype *b) {
+  return a == b || (a->nparams == b->nparams && a->nresults == b->nresults &&
+                    memcmp(a->types, b->types, a->nparams + a->nresults) == 0);
+}
+
+uint64_t wasm_functype_hash(const wasm_functype *t) {
+  uint64_t h = 1469598103934665603ull;
+  h = (h ^ t->nparams) * 1099511628211ull;
+  h = (h ^ t->nresults) * 1099511628211ull;
+  for (uint32_t i = 0; i < t->nparams + t->nresults; i++) h = (h ^ t->types[i]) * 1099511628211ull;
+  return h;
+}
+
+static void compiled_free(void *p) {
+  wcompiled *comp = p;
+  if (!comp) return;
+  for (uint32_t i = 0; i < comp->nfuncs; i++) {
+    free(comp->funcs[i].code);
+    free(comp->funcs[i].offmap);
+  }
+  free(comp->funcs);
+  free(comp->canon);
+  free(comp->type_hash);
+  if (comp->pub)
+    for (uint32_t i = 0; i < comp->ntypes; i++) free(comp->pub[i]);
+  free(comp->pub);
+  free(comp);
+}
+
+static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
+  wcompiled *comp = calloc(1, sizeof *comp);
+  if (!comp) goto oom;
+  comp->nfuncs = m->nfuncs;
+  comp->funcs = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *comp->funcs);
+  comp->canon = calloc(m->ntypes ? m->ntypes : 1, sizeof *comp->canon);
+  comp->type_hash = calloc(m->ntypes ? m->ntypes : 1, sizeof *comp->type_hash);
+  comp->pub = calloc(m->ntypes ? m->ntypes : 1, sizeof *comp->pub);
+  if (!comp->funcs || !comp->canon || !comp->type_hash || !comp->pub) goto oom;
+  comp->ntypes = m->ntypes;
+  for (uint32_t t = 0; t < m->ntypes; t++) {
+    uint32_t n = m->types[t].nparams + m->types[t].nresults;
+    comp->pub[t] = malloc((n ? n : 1) * sizeof **comp->pub);
+    if (!comp->pub[t]) goto oom;
+    for (uint32_t k = 0; k < n; k++) comp->pub[t][k] = (rusm_wasm_valtype)m->types[t].types[k];
+  }
+  /* Canonical type indices through a small open-addressing table. */
+  {
+    uint32_t cap = 16;
+    while (cap < 2 * m->ntypes) cap *= 2;
+    uint32_t *ht = malloc(cap * sizeof *ht);
+    if (!ht) goto oom;
+    memset(ht, 0xff, cap * sizeof *ht);
+    for (uint32_t t = 0; t < m->ntypes; t++) {
+      uint64_t h = wasm_functype_hash(&m->types[t]);
+      comp->type_hash[t] = h;
+      uint32_t i = (uint32_t)h & (cap - 1);
+      for (;; i = (i + 1) & (cap - 1)) {
+        if (ht[i] == NONE) { ht[i] = t; comp->canon[t] = t; break; }
+        if (comp->type_hash[ht[i]] == h && wasm_functype_eq(&m->types[ht[i]], &m->types[t])) {
+          comp->canon[t] = ht[i];
+          break;
+        }
+      }
+    }
+    free(ht);
+  }
+  cc c;
+  memset(&c, 0, sizeof c);
+  c.m = m;
+  c.comp = comp;
+  c.H = wasm_interp_handlers();
+  bool ok = true;
+  for (uint32_t i = 0; i < m->nfuncs; i++) {
+    wfunc *wf = &comp->funcs[i];
+    const wasm_func *f = &m->funcs[i];
+    const wasm_functype *ft = &m->types[f->type];
+    wf->index = i;
+    wf->nparams = ft->nparams;
+    wf->nresults = ft->nresults;
+    if (i < m->num_imported_funcs) continue;
+    wf->nlocals = f->nlocals;
+    if (!compile_body(&c, i)) {
+      wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "cannot translate function %u", i);
+      ok = false;
+      break;
+    }
+    wf->code = malloc(c.ncode * sizeof(wcell));
+    wf->offmap = malloc((c.noff ? c.noff : 1) * 2 * sizeof(uint32_t));
+    if (!wf->code || !wf->offmap) { ok = false; wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory"); break; }
+    memcpy(wf->code, c.code, c.ncode * sizeof(wcell));
+    memcpy(wf->offmap, c.offmap, c.noff * 2 * sizeof(uint32_t));
+    wf->noffmap = c.noff;
+    wf->ncode = c.ncode;
+    for (uint32_t t = 0; t < c.ntg; t++) wf->code[c.tg[t]].tgt = wf->code + wf->code[c.tg[t]].u64;
+    uint32_t fs = c.nl + c.max_h + 2;
+    if (fs < wf->nresults) fs = wf->nresults;
+    wf->frame_slots = fs;
+  }
+  free(c.code);
+  free(c.st);
+  free(c.ctl);
+  free(c.fix);
+  free(c.tg);
+  free(c.offmap);
+  if (!ok) {
+    compiled_free(comp);
+    return NULL;
+  }
+  return comp;
+oom:
+  compiled_free(comp);
+  wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory");
+  return NULL;
+}
+
+/* The module's translation, made on first use.  The module is shared
+** between threads, so the first translation to finish is published with a
+** compare-and-swap and a loser frees its own. */
+const wcompiled *wasm_compiled_get(const wasm_module *cm, rusm_wasm_error *err) {
+  wasm_module *m = (wasm_module *)cm;
+  void *cur = __atomic_load_n(&m->compiled, __ATOMIC_ACQUIRE);
+  if (cur) return cur;
+  wcompiled *comp = compile_module(m, err);
+  if (!comp) return NULL;
+  void *expected = NULL;
+  if (!__atomic_compare_exchange_n(&m->compiled, &expected, comp, false, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE)) {
+    compiled_free(comp);
+    return expected;
+  }
+  m->compiled_free = compiled_free;
+  return comp;
+}

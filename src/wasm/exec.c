@@ -1,0 +1,189 @@
+/*
+** exec.c -- execs: a value stack and a control stack on which calls run,
+** with the public call/run/resume API around the interpreter.
+**
+** The value stack grows by reallocation (frames record fp as an offset);
+** WEXEC_MAX_SLOTS and WEXEC_MAX_FRAMES bound it, and hitting either traps
+** with "call stack exhausted".
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp.h"
+#include "rt.h"
+
+#define INITIAL_SLOTS 1024u
+#define INITIAL_FRAMES 64u
+
+rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst) {
+  if (!inst) return NULL;
+  rusm_wasm_exec *e = calloc(1, sizeof *e);
+  if (!e) return NULL;
+  e->inst = inst;
+  e->cur = inst;
+  e->stack = calloc(INITIAL_SLOTS, sizeof *e->stack);
+  e->frames = malloc(INITIAL_FRAMES * sizeof *e->frames);
+  if (!e->stack || !e->frames) {
+    rusm_wasm_exec_free(e);
+    return NULL;
+  }
+  e->stack_cap = INITIAL_SLOTS;
+  e->frames_cap = INITIAL_FRAMES;
+  e->state = WEXEC_IDLE;
+  return e;
+}
+
+void rusm_wasm_exec_free(rusm_wasm_exec *e) {
+  if (!e) return;
+  free(e->stack);
+  free(e->frames);
+  free(e);
+}
+
+bool wasm_exec_grow_stack(rusm_wasm_exec *e, size_t need) {
+  if (need <= e->stack_cap) return true;
+  if (need > WEXEC_MAX_SLOTS) return false;
+  size_t nc = e->stack_cap * 2;
+  while (nc < need) nc *= 2;
+  if (nc > WEXEC_MAX_SLOTS) nc = WEXEC_MAX_SLOTS;
+  wslot *ns = realloc(e->stack, nc * sizeof *ns);
+  if (!ns) return false;
+  e->stack = ns;
+  e->stack_cap = nc;
+  return true;
+}
+
+bool wasm_exec_grow_frames(rusm_wasm_exec *e) {
+  if (e->frames_cap >= WEXEC_MAX_FRAMES) return false;
+  uint32_t nc = e->frames_cap * 2;
+  if (nc > WEXEC_MAX_FRAMES) nc = WEXEC_MAX_FRAMES;
+  wframe *nf = realloc(e->frames, nc * sizeof *nf);
+  if (!nf) return false;
+  e->frames = nf;
+  e->frames_cap = nc;
+  return true;
+}
+
+/* The entry trampoline: [call_ref base=0 fi][halt].  Running it calls fi
+** (host or Wasm, any instance) with the arguments in stack[0..] and halts
+** with the results there. */
+void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi) {
+  const void *const *H = wasm_interp_handlers();
+  memset(e->entry, 0, sizeof e->entry);
+  e->entry[0].h = H[WOP_call_ref];
+  e->entry[1].u32[0] = 0;
+  e->entry[2].ptr = fi;
+  e->entry[3].h = H[WOP_halt];
+  e->target = fi;
+  e->nresults = fi->type->nresults;
+  e->pc = e->entry;
+  e->fp_off = 0;
+  e->cur = e->inst;
+  e->nframes = 0;
+  e->trap = RUSM_WASM_TRAP_NONE;
+  e->state = WEXEC_READY;
+}
+
+int rusm_wasm_exec_call(rusm_wasm_exec *e, const char *name, const rusm_wasm_val *args,
+                        size_t nargs, rusm_wasm_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  if (e->state == WEXEC_PAUSED || e->state == WEXEC_SUSPENDED) {
+    wasm_set_err(err, RUSM_WASM_ERR_ARGS, "exec is in the middle of a call");
+    return -1;
+  }
+  wextern x;
+  if (!name || !wasm_instance_export(e->inst, name, strlen(name), &x) || x.kind != WASM_EXT_FUNC) {
+    wasm_set_err(err, RUSM_WASM_ERR_ARGS, "no exported function \"%s\"", name ? name : "");
+    return -1;
+  }
+  const wasm_functype *ft = x.func->type;
+  if (nargs != ft->nparams) {
+    wasm_set_err(err, RUSM_WASM_ERR_ARGS, "\"%s\" takes %u arguments, not %zu", name, ft->nparams,
+                 nargs);
+    return -1;
+  }
+  for (size_t i = 0; i < nargs; i++)
+    if ((uint8_t)args[i].type != ft->types[i]) {
+      wasm_set_err(err, RUSM_WASM_ERR_ARGS, "argument %zu of \"%s\" has the wrong type", i, name);
+      return -1;
+    }
+  size_t need = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+  if (!wasm_exec_grow_stack(e, need + 1)) {
+    wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < nargs; i++) e->stack[i] = wasm_val_to_slot(&args[i]);
+  wasm_exec_enter(e, x.func);
+  return 0;
+}
+
+rusm_wasm_status rusm_wasm_exec_run(rusm_wasm_exec *e, uint64_t fuel) {
+  switch (e->state) {
+  case WEXEC_READY:
+  case WEXEC_PAUSED:
+    return wasm_interp(e, fuel);
+  case WEXEC_SUSPENDED:
+    return RUSM_WASM_SUSPENDED;
+  case WEXEC_DONE:
+    return RUSM_WASM_RETURNED;
+  default:
+    if (e->state == WEXEC_IDLE) e->trap = RUSM_WASM_TRAP_NONE;
+    return RUSM_WASM_TRAPPED;
+  }
+}
+
+int rusm_wasm_exec_resume(rusm_wasm_exec *e, const rusm_wasm_val *results, size_t n) {
+  if (e->state != WEXEC_SUSPENDED) return -1;
+  const wasm_functype *ft = e->host_type;
+  if (n != ft->nresults) return -1;
+  for (size_t i = 0; i < n; i++)
+    if ((uint8_t)results[i].type != ft->types[ft->nparams + i]) return -1;
+  for (size_t i = 0; i < n; i++) e->stack[e->host_fp_off + i] = wasm_val_to_slot(&results[i]);
+  e->state = WEXEC_PAUSED;
+  return 0;
+}
+
+size_t rusm_wasm_exec_results(rusm_wasm_exec *e, rusm_wasm_val *out, size_t max) {
+  if (e->state != WEXEC_DONE || !e->target) return 0;
+  const wasm_functype *ft = e->target->type;
+  size_t n = ft->nresults;
+  for (size_t i = 0; i < n && i < max; i++) out[i] = wasm_slot_to_val(e->stack[i], ft->types[ft->nparams + i]);
+  return n;
+}
+
+rusm_wasm_trap rusm_wasm_exec_trap(rusm_wasm_exec *e, uint32_t *func, uint32_t *offset) {
+  if (e->state != WEXEC_TRAPPED) return RUSM_WASM_TRAP_NONE;
+  if (func) *func = e->trap_func;
+  if (offset) *offset = e->trap_offset;
+  return e->trap;
+}
+
+uint64_t rusm_wasm_exec_fuel_used(const rusm_wasm_exec *e) { return e->fuel_used; }
+
+rusm_wasm_status rusm_wasm_call(rusm_wasm_instance *inst, const char *name,
+                                const rusm_wasm_val *args, size_t nargs, rusm_wasm_val *results,
+                                size_t max, rusm_wasm_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  if (!e) {
+    wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory");
+    return RUSM_WASM_TRAPPED;
+  }
+  rusm_wasm_status st;
+  if (rusm_wasm_exec_call(e, name, args, nargs, err) != 0) {
+    st = RUSM_WASM_TRAPPED;
+  } else {
+    st = rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED);
+    if (st == RUSM_WASM_RETURNED) {
+      rusm_wasm_exec_results(e, results, max);
+    } else if (st == RUSM_WASM_TRAPPED) {
+      wasm_set_err(err, RUSM_WASM_ERR_TRAP, "%s", rusm_wasm_trap_message(e->trap));
+    } else {
+      /* Nothing can resume a suspension here: report it as a host trap. */
+      st = RUSM_WASM_TRAPPED;
+      wasm_set_err(err, RUSM_WASM_ERR_TRAP, "%s", rusm_wasm_trap_message(RUSM_WASM_TRAP_HOST));
+    }
+  }
+  rusm_wasm_exec_free(e);
+  return st;
+}

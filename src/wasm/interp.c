@@ -1,0 +1,645 @@
+/*
+** interp.c -- the interpreter for translated code (see interp.h).
+**
+** Direct threaded code: every instruction starts with the address of its
+** handler label and each handler ends with `goto *pc->h`, so dispatch is
+** one indirect jump whose prediction is per handler.  Operands are frame
+** slot indices (register style), so most Wasm instructions become one
+** handler with no stack traffic.
+**
+** The loop is non-recursive and resumable: a Wasm call pushes a wframe on
+** the exec's control stack and switches fp; nothing about the guest lives
+** on the C stack.  Leaving the loop (out of fuel, host suspend, trap, halt)
+** stores pc/fp/instance in the exec, and wasm_interp picks them up again.
+**
+** Fuel: one unit per loop iteration (the loop_head instruction the
+** translator puts at every loop label, which every back-edge targets) and
+** per call.  The counter is a local; with unlimited fuel it starts at
+** INT64_MAX and the check is a never-taken branch.  Building with
+** -DRUSM_WASM_NO_FUEL removes the checks (for measuring their cost only).
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp.h"
+#include "numeric.h"
+#include "rt.h"
+
+#if defined(__GNUC__)
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define LIKELY(x) (x)
+#define UNLIKELY(x) (x)
+#endif
+
+#define A(i) (pc[1 + (i) / 2].u32[(i) % 2])
+#define S(i) fp[A(i)]
+#define NEXT() goto *pc->h
+#define DISPATCH(n) do { pc += (n); NEXT(); } while (0)
+#define TRAP(k) do { trapk = (k); goto do_trap; } while (0)
+
+/* Reload what depends on the current instance or may move: memory base
+** and size (memory.grow, calls that may grow) and the globals array. */
+#define RELOAD() do { mem = inst->mem; mb = mem->base; ms = mem->size; globs = inst->globals; } while (0)
+
+#ifdef RUSM_WASM_NO_FUEL
+#define CHARGE() ((void)0)
+#else
+/* Charges one unit; when none is left, leaves with pc at this instruction
+** so that resuming re-executes it (and charges again). */
+#define CHARGE() do { if (UNLIKELY(--fuel < 0)) { fuel = 0; goto out_of_fuel; } } while (0)
+#endif
+
+#define MEMCHK(ea, n) do { if (UNLIKELY((ea) + (n) > ms)) TRAP(RUSM_WASM_TRAP_OOB_MEMORY); } while (0)
+
+/* A host function call, out of line (cold, and it needs variable-length
+** arrays): arguments from the slots at nfp, results back to them unless the
+** host suspends (exec_resume writes them then). */
+static rusm_wasm_host_status call_host(const wfuncinst *fi, rusm_wasm_instance *inst, wslot *nfp) {
+  const wasm_functype *ft = fi->type;
+  uint32_t np = ft->nparams, nr = ft->nresults;
+  rusm_wasm_val args[np ? np : 1], res[nr ? nr : 1];
+  for (uint32_t i = 0; i < np; i++) args[i] = wasm_slot_to_val(nfp[i], ft->types[i]);
+  for (uint32_t i = 0; i < nr; i++) {
+    memset(&res[i], 0, sizeof res[i]);
+    res[i].type = (rusm_wasm_valtype)ft->types[np + i];
+  }
+  rusm_wasm_host_status hs = fi->host(fi->env, inst, args, res);
+  if (hs == RUSM_WASM_HOST_OK)
+    for (uint32_t i = 0; i < nr; i++) nfp[i] = wasm_val_to_slot(&res[i]);
+  return hs;
+}
+
+static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *const **table) {
+#define WOP_ADDR(n) &&L_##n,
+  static const void *const handlers[WOP_COUNT] = {WOPS(WOP_ADDR)};
+#undef WOP_ADDR
+  if (table) {
+    *table = handlers;
+    return RUSM_WASM_RETURNED;
+  }
+
+  int64_t fuel = budget > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)budget;
+  const int64_t fuel_start = fuel;
+  const wcell *pc = e->pc;
+  wslot *fp = e->stack + e->fp_off;
+  wslot *stack_end = e->stack + e->stack_cap;
+  rusm_wasm_instance *inst = e->cur;
+  wasm_memory *mem;
+  uint8_t *mb;
+  uint64_t ms;
+  wglobal **globs;
+  rusm_wasm_trap trapk = RUSM_WASM_TRAP_NONE;
+  rusm_wasm_status status;
+  const wfuncinst *fi;
+  wslot *nfp;
+  const wcell *retpc;
+  RELOAD();
+  NEXT();
+
+  /* ------------------------------------------------------------ control */
+L_unreachable:
+  TRAP(RUSM_WASM_TRAP_UNREACHABLE);
+L_halt:
+  status = RUSM_WASM_RETURNED;
+  e->state = WEXEC_DONE;
+  goto leave;
+L_loop_head:
+  CHARGE();
+  DISPATCH(1);
+L_br:
+  pc = pc[1].tgt;
+  NEXT();
+L_br_if_nz:
+  if (S(0).u32) { pc = pc[2].tgt; NEXT(); }
+  DISPATCH(3);
+L_br_if_z:
+  if (!S(0).u32) { pc = pc[2].tgt; NEXT(); }
+  DISPATCH(3);
+L_br_if_nz64:
+  if (S(0).u64) { pc = pc[2].tgt; NEXT(); }
+  DISPATCH(3);
+L_br_if_z64:
+  if (!S(0).u64) { pc = pc[2].tgt; NEXT(); }
+  DISPATCH(3);
+L_br_table: {
+  uint32_t i = S(0).u32, n = A(1);
+  pc = pc[2 + (i < n ? i : n)].tgt;
+  NEXT();
+}
+L_return1:
+  fp[0] = S(0);
+  /* fall through */
+L_return: {
+  wframe *fr = &e->frames[--e->nframes];
+  pc = fr->ret_pc;
+  fp = e->stack + fr->fp_off;
+  inst = fr->inst;
+  RELOAD();
+  NEXT();
+}
+L_call: {
+  const wfunc *f = pc[2].ptr;
+  CHARGE();
+  nfp = fp + A(0);
+  if (UNLIKELY(nfp + f->frame_slots > stack_end || e->nframes == e->frames_cap)) {
+    size_t off = (size_t)(fp - e->stack);
+    if (!wasm_exec_grow_stack(e, off + A(0) + f->frame_slots) ||
+        (e->nframes == e->frames_cap && !wasm_exec_grow_frames(e)))
+      TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
+    fp = e->stack + off;
+    stack_end = e->stack + e->stack_cap;
+    nfp = fp + A(0);
+  }
+  wframe *fr = &e->frames[e->nframes++];
+  fr->ret_pc = pc + 3;
+  fr->fp_off = (size_t)(fp - e->stack);
+  fr->func = f;
+  fr->inst = inst;
+  for (uint32_t i = f->nparams, end = f->nparams + f->nlocals; i < end; i++) nfp[i].u64 = 0;
+  fp = nfp;
+  pc = f->code;
+  NEXT();
+}
+L_call_ref:
+  fi = pc[2].ptr;
+  retpc = pc + 3;
+  goto call_fi;
+L_call_import:
+  fi = inst->funcs[A(1)];
+  retpc = pc + 2;
+  goto call_fi;
+L_call_indirect: {
+  const wtable *t = inst->tables[A(1)];
+  uint32_t i = S(2).u32;
+  if (UNLIKELY(i >= t->size)) TRAP(RUSM_WASM_TRAP_UNDEFINED_ELEMENT);
+  fi = t->elems[i];
+  if (UNLIKELY(!fi)) TRAP(RUSM_WASM_TRAP_UNINITIALIZED_ELEMENT);
+  const wasm_functype *ft = pc[3].ptr;
+  if (UNLIKELY(fi->type != ft) &&
+      (fi->type_hash != inst->c->type_hash[A(3)] || !wasm_functype_eq(fi->type, ft)))
+    TRAP(RUSM_WASM_TRAP_INDIRECT_CALL_TYPE);
+  retpc = pc + 4;
+  goto call_fi;
+}
+call_fi: {
+  /* A call through a function instance: a host function, or Wasm code
+  ** possibly of another instance (which then becomes current). */
+  CHARGE();
+  nfp = fp + A(0);
+  if (fi->host) {
+    e->pc = pc;
+    e->fp_off = (size_t)(fp - e->stack);
+    e->cur = inst;
+    rusm_wasm_host_status hs = call_host(fi, inst, nfp);
+    if (hs == RUSM_WASM_HOST_TRAP) TRAP(RUSM_WASM_TRAP_HOST);
+    if (hs == RUSM_WASM_HOST_SUSPEND) {
+      e->host_fp_off = (size_t)(nfp - e->stack);
+      e->host_type = fi->type;
+      pc = retpc;
+      status = RUSM_WASM_SUSPENDED;
+      e->state = WEXEC_SUSPENDED;
+      goto leave;
+    }
+    pc = retpc;
+    RELOAD();
+    NEXT();
+  }
+  const wfunc *f = fi->code;
+  if (UNLIKELY(nfp + f->frame_slots > stack_end || e->nframes == e->frames_cap)) {
+    size_t off = (size_t)(fp - e->stack);
+    size_t base = (size_t)(nfp - fp);
+    if (!wasm_exec_grow_stack(e, off + base + f->frame_slots) ||
+        (e->nframes == e->frames_cap && !wasm_exec_grow_frames(e)))
+      TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
+    fp = e->stack + off;
+    stack_end = e->stack + e->stack_cap;
+    nfp = fp + base;
+  }
+  wframe *fr = &e->frames[e->nframes++];
+  fr->ret_pc = retpc;
+  fr->fp_off = (size_t)(fp - e->stack);
+  fr->func = f;
+  fr->inst = inst;
+  for (uint32_t i = f->nparams, end = f->nparams + f->nlocals; i < end; i++) nfp[i].u64 = 0;
+  fp = nfp;
+  pc = f->code;
+  if (fi->inst != inst) {
+    inst = fi->inst;
+    RELOAD();
+  }
+  NEXT();
+}
+
+  /* ------------------------------------------------------------ data */
+L_mov:
+  S(1) = S(0);
+  DISPATCH(2);
+L_const:
+  S(0).u64 = pc[2].u64;
+  DISPATCH(3);
+L_const32:
+  S(0).u64 = A(1);
+  DISPATCH(2);
+L_select: {
+  wslot v = S(2).u32 ? S(0) : S(1);
+  S(3) = v;
+  DISPATCH(3);
+}
+L_global_get:
+  S(1) = globs[A(0)]->val;
+  DISPATCH(2);
+L_global_set:
+  globs[A(0)]->val = S(1);
+  DISPATCH(2);
+L_ref_func:
+  S(1).ref = inst->funcs[A(0)];
+  DISPATCH(2);
+
+  /* ------------------------------------------------------------ integers */
+  /* x, y: the operands; the result is stored after both are read, so the
+  ** destination may be one of the sources. */
+#define BIN(p, name, T, UT, RT, expr)                                          \
+  L_##p##_##name##_ss: {                                                       \
+    T x = (T)S(0).UT, y = (T)S(1).UT;                                          \
+    S(2).u64 = (RT)(expr);                                                     \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_##p##_##name##_si: {                                                       \
+    T x = (T)S(0).UT, y = (T)(int32_t)A(1);                                    \
+    S(2).u64 = (RT)(expr);                                                     \
+    DISPATCH(3);                                                               \
+  }
+#define BINCHK(p, name, T, UT, RT, check, expr)                                \
+  L_##p##_##name##_ss: {                                                       \
+    T x = (T)S(0).UT, y = (T)S(1).UT;                                          \
+    check;                                                                     \
+    S(2).u64 = (RT)(expr);                                                     \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_##p##_##name##_si: {                                                       \
+    T x = (T)S(0).UT, y = (T)(int32_t)A(1);                                    \
+    check;                                                                     \
+    S(2).u64 = (RT)(expr);                                                     \
+    DISPATCH(3);                                                               \
+  }
+#define INT_BINS(p, U, I, BITS, ROTL, ROTR)                                    \
+  BIN(p, add, U, u64, U, x + y)                                                \
+  BIN(p, sub, U, u64, U, x - y)                                                \
+  BIN(p, mul, U, u64, U, x * y)                                                \
+  BINCHK(p, div_s, U, u64, U,                                                  \
+         if (UNLIKELY(y == 0)) TRAP(RUSM_WASM_TRAP_DIV_BY_ZERO);               \
+         if (UNLIKELY((I)x == (I)((U)1 << (BITS - 1)) && (I)y == -1))          \
+           TRAP(RUSM_WASM_TRAP_INT_OVERFLOW),                                  \
+         (U)((I)x / (I)y))                                                     \
+  BINCHK(p, div_u, U, u64, U,                                                  \
+         if (UNLIKELY(y == 0)) TRAP(RUSM_WASM_TRAP_DIV_BY_ZERO), x / y)        \
+  BINCHK(p, rem_s, U, u64, U,                                                  \
+         if (UNLIKELY(y == 0)) TRAP(RUSM_WASM_TRAP_DIV_BY_ZERO),               \
+         (I)y == -1 ? 0 : (U)((I)x % (I)y))                                    \
+  BINCHK(p, rem_u, U, u64, U,                                                  \
+         if (UNLIKELY(y == 0)) TRAP(RUSM_WASM_TRAP_DIV_BY_ZERO), x % y)        \
+  BIN(p, and, U, u64, U, x & y)                                                \
+  BIN(p, or, U, u64, U, x | y)                                                 \
+  BIN(p, xor, U, u64, U, x ^ y)                                                \
+  BIN(p, shl, U, u64, U, x << (y & (BITS - 1)))                                \
+  BIN(p, shr_s, U, u64, U, (U)((I)x >> (y & (BITS - 1))))                      \
+  BIN(p, shr_u, U, u64, U, x >> (y & (BITS - 1)))                              \
+  BIN(p, rotl, U, u64, U, ROTL(x, y))                                          \
+  BIN(p, rotr, U, u64, U, ROTR(x, y))                                          \
+  BIN(p, eq, U, u64, uint32_t, x == y)                                         \
+  BIN(p, ne, U, u64, uint32_t, x != y)                                         \
+  BIN(p, lt_s, U, u64, uint32_t, (I)x < (I)y)                                  \
+  BIN(p, lt_u, U, u64, uint32_t, x < y)                                        \
+  BIN(p, gt_s, U, u64, uint32_t, (I)x > (I)y)                                  \
+  BIN(p, gt_u, U, u64, uint32_t, x > y)                                        \
+  BIN(p, le_s, U, u64, uint32_t, (I)x <= (I)y)                                 \
+  BIN(p, le_u, U, u64, uint32_t, x <= y)                                       \
+  BIN(p, ge_s, U, u64, uint32_t, (I)x >= (I)y)                                 \
+  BIN(p, ge_u, U, u64, uint32_t, x >= y)
+  INT_BINS(i32, uint32_t, int32_t, 32, wn_rotl32, wn_rotr32)
+  INT_BINS(i64, uint64_t, int64_t, 64, wn_rotl64, wn_rotr64)
+
+  /* Fused compare and branch: [h][a b][target]. */
+#define BRC(p, name, U, I, cond)                                               \
+  L_brc_##p##_##name##_ss: {                                                   \
+    U x = (U)S(0).u64, y = (U)S(1).u64;                                        \
+    if (cond) { pc = pc[2].tgt; NEXT(); }                                      \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_brc_##p##_##name##_si: {                                                   \
+    U x = (U)S(0).u64, y = (U)(int32_t)A(1);                                   \
+    if (cond) { pc = pc[2].tgt; NEXT(); }                                      \
+    DISPATCH(3);                                                               \
+  }
+#define BRCS(p, U, I)                                                          \
+  BRC(p, eq, U, I, x == y) BRC(p, ne, U, I, x != y)                            \
+  BRC(p, lt_s, U, I, (I)x < (I)y) BRC(p, lt_u, U, I, x < y)                    \
+  BRC(p, gt_s, U, I, (I)x > (I)y) BRC(p, gt_u, U, I, x > y)                    \
+  BRC(p, le_s, U, I, (I)x <= (I)y) BRC(p, le_u, U, I, x <= y)                  \
+  BRC(p, ge_s, U, I, (I)x >= (I)y) BRC(p, ge_u, U, I, x >= y)
+  BRCS(i32, uint32_t, int32_t)
+  BRCS(i64, uint64_t, int64_t)
+
+#define UN(name, expr)                                                         \
+  L_##name: {                                                                  \
+    wslot a = S(0);                                                            \
+    S(1).u64 = (expr);                                                         \
+    DISPATCH(2);                                                               \
+  }
+  /* eqz has the binop size (see interp.h). */
+L_i32_eqz:
+  S(1).u64 = S(0).u32 == 0;
+  DISPATCH(3);
+L_i64_eqz:
+  S(1).u64 = S(0).u64 == 0;
+  DISPATCH(3);
+  UN(i32_clz, a.u32 ? (uint32_t)__builtin_clz(a.u32) : 32)
+  UN(i32_ctz, a.u32 ? (uint32_t)__builtin_ctz(a.u32) : 32)
+  UN(i32_popcnt, (uint32_t)__builtin_popcount(a.u32))
+  UN(i32_extend8_s, (uint32_t)(int32_t)(int8_t)a.u32)
+  UN(i32_extend16_s, (uint32_t)(int32_t)(int16_t)a.u32)
+  UN(i64_clz, a.u64 ? (uint64_t)__builtin_clzll(a.u64) : 64)
+  UN(i64_ctz, a.u64 ? (uint64_t)__builtin_ctzll(a.u64) : 64)
+  UN(i64_popcnt, (uint64_t)__builtin_popcountll(a.u64))
+  UN(i64_extend8_s, (uint64_t)(int64_t)(int8_t)a.u64)
+  UN(i64_extend16_s, (uint64_t)(int64_t)(int16_t)a.u64)
+  UN(i64_extend32_s, (uint64_t)(int64_t)(int32_t)a.u64)
+  UN(i32_wrap_i64, (uint32_t)a.u64)
+
+  /* ------------------------------------------------------------ floats */
+#define FBIN(p, name, T, BITS, FROMB, expr)                                    \
+  L_##p##_##name: {                                                            \
+    T x = FROMB(S(0).BITS), y = FROMB(S(1).BITS);                              \
+    S(2).u64 = (expr);                                                         \
+    DISPATCH(3);                                                               \
+  }
+#define FUN(p, name, T, BITS, FROMB, expr)                                     \
+  L_##p##_##name: {                                                            \
+    T x = FROMB(S(0).BITS);                                                    \
+    S(1).u64 = (expr);                                                         \
+    DISPATCH(2);                                                               \
+  }
+#define F32B(expr) wn_f32_bits(expr)
+#define F64B(expr) wn_f64_bits(expr)
+  FBIN(f32, add, float, u32, wn_bits_f32, F32B(x + y))
+  FBIN(f32, sub, float, u32, wn_bits_f32, F32B(x - y))
+  FBIN(f32, mul, float, u32, wn_bits_f32, F32B(x * y))
+  FBIN(f32, div, float, u32, wn_bits_f32, F32B(x / y))
+  FBIN(f32, min, float, u32, wn_bits_f32, F32B(wn_fminf(x, y)))
+  FBIN(f32, max, float, u32, wn_bits_f32, F32B(wn_fmaxf(x, y)))
+  FBIN(f32, eq, float, u32, wn_bits_f32, x == y)
+  FBIN(f32, ne, float, u32, wn_bits_f32, x != y)
+  FBIN(f32, lt, float, u32, wn_bits_f32, x < y)
+  FBIN(f32, gt, float, u32, wn_bits_f32, x > y)
+  FBIN(f32, le, float, u32, wn_bits_f32, x <= y)
+  FBIN(f32, ge, float, u32, wn_bits_f32, x >= y)
+  FUN(f32, ceil, float, u32, wn_bits_f32, F32B(x != x ? x + x : ceilf(x)))
+  FUN(f32, floor, float, u32, wn_bits_f32, F32B(x != x ? x + x : floorf(x)))
+  FUN(f32, trunc, float, u32, wn_bits_f32, F32B(x != x ? x + x : truncf(x)))
+  FUN(f32, nearest, float, u32, wn_bits_f32, F32B(x != x ? x + x : wn_nearestf(x)))
+  FUN(f32, sqrt, float, u32, wn_bits_f32, F32B(sqrtf(x)))
+  FBIN(f64, add, double, u64, wn_bits_f64, F64B(x + y))
+  FBIN(f64, sub, double, u64, wn_bits_f64, F64B(x - y))
+  FBIN(f64, mul, double, u64, wn_bits_f64, F64B(x * y))
+  FBIN(f64, div, double, u64, wn_bits_f64, F64B(x / y))
+  FBIN(f64, min, double, u64, wn_bits_f64, F64B(wn_fmin(x, y)))
+  FBIN(f64, max, double, u64, wn_bits_f64, F64B(wn_fmax(x, y)))
+  FBIN(f64, eq, double, u64, wn_bits_f64, x == y)
+  FBIN(f64, ne, double, u64, wn_bits_f64, x != y)
+  FBIN(f64, lt, double, u64, wn_bits_f64, x < y)
+  FBIN(f64, gt, double, u64, wn_bits_f64, x > y)
+  FBIN(f64, le, double, u64, wn_bits_f64, x <= y)
+  FBIN(f64, ge, double, u64, wn_bits_f64, x >= y)
+  FUN(f64, ceil, double, u64, wn_bits_f64, F64B(x != x ? x + x : ceil(x)))
+  FUN(f64, floor, double, u64, wn_bits_f64, F64B(x != x ? x + x : floor(x)))
+  FUN(f64, trunc, double, u64, wn_bits_f64, F64B(x != x ? x + x : trunc(x)))
+  FUN(f64, nearest, double, u64, wn_bits_f64, F64B(x != x ? x + x : wn_nearest(x)))
+  FUN(f64, sqrt, double, u64, wn_bits_f64, F64B(sqrt(x)))
+  /* Sign operations touch only the sign bit (NaN payloads survive). */
+L_f32_copysign:
+  S(2).u64 = wn_copysign32(S(0).u32, S(1).u32);
+  DISPATCH(3);
+L_f32_abs:
+  S(1).u64 = S(0).u32 & 0x7fffffffu;
+  DISPATCH(2);
+L_f32_neg:
+  S(1).u64 = S(0).u32 ^ 0x80000000u;
+  DISPATCH(2);
+L_f64_copysign:
+  S(2).u64 = wn_copysign64(S(0).u64, S(1).u64);
+  DISPATCH(3);
+L_f64_abs:
+  S(1).u64 = S(0).u64 & 0x7fffffffffffffffull;
+  DISPATCH(2);
+L_f64_neg:
+  S(1).u64 = S(0).u64 ^ 0x8000000000000000ull;
+  DISPATCH(2);
+
+  /* Trapping truncations. */
+#define TRUNC(name, T, BITS, FROMB, OK, RT, CT)                                \
+  L_##name: {                                                                  \
+    T x = FROMB(S(0).BITS);                                                    \
+    if (UNLIKELY(x != x)) TRAP(RUSM_WASM_TRAP_INVALID_CONVERSION);             \
+    if (UNLIKELY(!OK(x))) TRAP(RUSM_WASM_TRAP_INT_OVERFLOW);                   \
+    S(1).u64 = (RT)(CT)x;                                                      \
+    DISPATCH(2);                                                               \
+  }
+  TRUNC(i32_trunc_f32_s, float, u32, wn_bits_f32, wn_f32_i32s_ok, uint32_t, int32_t)
+  TRUNC(i32_trunc_f32_u, float, u32, wn_bits_f32, wn_f32_i32u_ok, uint32_t, uint32_t)
+  TRUNC(i32_trunc_f64_s, double, u64, wn_bits_f64, wn_f64_i32s_ok, uint32_t, int32_t)
+  TRUNC(i32_trunc_f64_u, double, u64, wn_bits_f64, wn_f64_i32u_ok, uint32_t, uint32_t)
+  TRUNC(i64_trunc_f32_s, float, u32, wn_bits_f32, wn_f32_i64s_ok, uint64_t, int64_t)
+  TRUNC(i64_trunc_f32_u, float, u32, wn_bits_f32, wn_f32_i64u_ok, uint64_t, uint64_t)
+  TRUNC(i64_trunc_f64_s, double, u64, wn_bits_f64, wn_f64_i64s_ok, uint64_t, int64_t)
+  TRUNC(i64_trunc_f64_u, double, u64, wn_bits_f64, wn_f64_i64u_ok, uint64_t, uint64_t)
+  UN(i32_trunc_sat_f32_s, (uint32_t)wn_sat_i32s(wn_bits_f32(a.u32)))
+  UN(i32_trunc_sat_f32_u, wn_sat_i32u(wn_bits_f32(a.u32)))
+  UN(i32_trunc_sat_f64_s, (uint32_t)wn_sat_i32s(wn_bits_f64(a.u64)))
+  UN(i32_trunc_sat_f64_u, wn_sat_i32u(wn_bits_f64(a.u64)))
+  UN(i64_trunc_sat_f32_s, (uint64_t)wn_sat_i64s(wn_bits_f32(a.u32)))
+  UN(i64_trunc_sat_f32_u, wn_sat_i64u(wn_bits_f32(a.u32)))
+  UN(i64_trunc_sat_f64_s, (uint64_t)wn_sat_i64s(wn_bits_f64(a.u64)))
+  UN(i64_trunc_sat_f64_u, wn_sat_i64u(wn_bits_f64(a.u64)))
+  UN(f32_convert_i32_s, wn_f32_bits((float)a.i32))
+  UN(f32_convert_i32_u, wn_f32_bits((float)a.u32))
+  UN(f32_convert_i64_s, wn_f32_bits((float)a.i64))
+  UN(f32_convert_i64_u, wn_f32_bits((float)a.u64))
+  UN(f32_demote_f64, wn_f32_bits((float)wn_bits_f64(a.u64)))
+  UN(f64_convert_i32_s, wn_f64_bits((double)a.i32))
+  UN(f64_convert_i32_u, wn_f64_bits((double)a.u32))
+  UN(f64_convert_i64_s, wn_f64_bits((double)a.i64))
+  UN(f64_convert_i64_u, wn_f64_bits((double)a.u64))
+  UN(f64_promote_f32, wn_f64_bits((double)wn_bits_f32(a.u32)))
+
+  /* ------------------------------------------------------------ memory */
+#define LOAD(name, N, T, RT)                                                   \
+  L_##name: {                                                                  \
+    uint64_t ea = (uint64_t)S(0).u32 + A(2);                                   \
+    MEMCHK(ea, N);                                                             \
+    T v;                                                                       \
+    memcpy(&v, mb + ea, N);                                                    \
+    S(1).u64 = (RT)v;                                                          \
+    DISPATCH(3);                                                               \
+  }
+  LOAD(ld32, 4, uint32_t, uint64_t)
+  LOAD(ld64, 8, uint64_t, uint64_t)
+  LOAD(ld8s32, 1, int8_t, uint32_t)
+  LOAD(ld8u, 1, uint8_t, uint64_t)
+  LOAD(ld16s32, 2, int16_t, uint32_t)
+  LOAD(ld16u, 2, uint16_t, uint64_t)
+  LOAD(ld8s64, 1, int8_t, uint64_t)
+  LOAD(ld16s64, 2, int16_t, uint64_t)
+  LOAD(ld32s64, 4, int32_t, uint64_t)
+#define STORE(name, N, T)                                                      \
+  L_##name: {                                                                  \
+    uint64_t ea = (uint64_t)S(0).u32 + A(2);                                   \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)S(1).u64;                                                         \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(3);                                                               \
+  }
+  STORE(st8, 1, uint8_t)
+  STORE(st16, 2, uint16_t)
+  STORE(st32, 4, uint32_t)
+  STORE(st64, 8, uint64_t)
+
+L_memory_size:
+  S(0).u64 = mem->pages;
+  DISPATCH(2);
+L_memory_grow: {
+  int64_t r = wasm_memory_grow(mem, S(0).u32);
+  S(1).u64 = (uint32_t)(int32_t)r;
+  RELOAD();
+  DISPATCH(2);
+}
+L_memory_init: {
+  /* [h][d s][n seg] */
+  uint64_t d = S(0).u32, s = S(1).u32, n = S(2).u32;
+  uint32_t seg = A(3);
+  const wasm_data *ds = &inst->m->datas[seg];
+  uint64_t slen = inst->data_dropped[seg] ? 0 : ds->len;
+  if (s + n > slen || d + n > ms) TRAP(RUSM_WASM_TRAP_OOB_MEMORY);
+  if (n) memcpy(mb + d, ds->bytes + s, n);
+  DISPATCH(3);
+}
+L_data_drop:
+  inst->data_dropped[A(0)] = 1;
+  DISPATCH(2);
+L_memory_copy: {
+  uint64_t d = S(0).u32, s = S(1).u32, n = S(2).u32;
+  if (s + n > ms || d + n > ms) TRAP(RUSM_WASM_TRAP_OOB_MEMORY);
+  if (n) memmove(mb + d, mb + s, n);
+  DISPATCH(3);
+}
+L_memory_fill: {
+  uint64_t d = S(0).u32, n = S(2).u32;
+  if (d + n > ms) TRAP(RUSM_WASM_TRAP_OOB_MEMORY);
+  if (n) memset(mb + d, (int)(uint8_t)S(1).u32, n);
+  DISPATCH(3);
+}
+
+  /* ------------------------------------------------------------ tables */
+L_table_get: {
+  /* [h][i d][t] */
+  const wtable *t = inst->tables[A(2)];
+  uint32_t i = S(0).u32;
+  if (i >= t->size) TRAP(RUSM_WASM_TRAP_OOB_TABLE);
+  S(1).ref = t->elems[i];
+  DISPATCH(3);
+}
+L_table_set: {
+  wtable *t = inst->tables[A(2)];
+  uint32_t i = S(0).u32;
+  if (i >= t->size) TRAP(RUSM_WASM_TRAP_OOB_TABLE);
+  t->elems[i] = S(1).ref;
+  DISPATCH(3);
+}
+L_table_size:
+  /* [h][t d] */
+  S(1).u64 = inst->tables[A(0)]->size;
+  DISPATCH(2);
+L_table_grow: {
+  /* [h][init n][t d] */
+  int64_t r = wasm_table_grow(inst->tables[A(2)], S(1).u32, S(0).ref);
+  S(3).u64 = (uint32_t)(int32_t)r;
+  DISPATCH(3);
+}
+L_table_fill: {
+  /* [h][i v][n t] */
+  wtable *t = inst->tables[A(3)];
+  uint64_t i = S(0).u32, n = S(2).u32;
+  if (i + n > t->size) TRAP(RUSM_WASM_TRAP_OOB_TABLE);
+  void *v = S(1).ref;
+  for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+  DISPATCH(3);
+}
+L_table_copy: {
+  /* [h][d s][n dt][st -] */
+  wtable *dt = inst->tables[A(3)], *st = inst->tables[A(4)];
+  uint64_t d = S(0).u32, s = S(1).u32, n = S(2).u32;
+  if (s + n > st->size || d + n > dt->size) TRAP(RUSM_WASM_TRAP_OOB_TABLE);
+  if (n) memmove(dt->elems + d, st->elems + s, n * sizeof(void *));
+  DISPATCH(4);
+}
+L_table_init: {
+  /* [h][d s][n t][seg -] */
+  wtable *t = inst->tables[A(3)];
+  uint32_t seg = A(4);
+  const wasm_elem *es = &inst->m->elems[seg];
+  uint64_t d = S(0).u32, s = S(1).u32, n = S(2).u32;
+  uint64_t slen = inst->elem_dropped[seg] ? 0 : es->count;
+  if (s + n > slen || d + n > t->size) TRAP(RUSM_WASM_TRAP_OOB_TABLE);
+  for (uint64_t k = 0; k < n; k++) t->elems[d + k] = wasm_elem_item(inst, es, (uint32_t)(s + k));
+  DISPATCH(4);
+}
+L_elem_drop:
+  inst->elem_dropped[A(0)] = 1;
+  DISPATCH(2);
+
+  /* ------------------------------------------------------------ exits */
+#ifndef RUSM_WASM_NO_FUEL
+out_of_fuel:
+  status = RUSM_WASM_OUT_OF_FUEL;
+  e->state = WEXEC_PAUSED;
+  goto leave;
+#endif
+do_trap: {
+  e->trap = trapk;
+  e->trap_func = UINT32_MAX;
+  e->trap_offset = 0;
+  if (e->nframes) {
+    const wfunc *f = e->frames[e->nframes - 1].func;
+    e->trap_func = f->index;
+    if (pc >= f->code && pc < f->code + f->ncode && f->noffmap) {
+      uint32_t at = (uint32_t)(pc - f->code), lo = 0, hi = f->noffmap;
+      while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (f->offmap[2 * mid] <= at) lo = mid; else hi = mid;
+      }
+      e->trap_offset = f->offmap[2 * lo + 1];
+    }
+  }
+  status = RUSM_WASM_TRAPPED;
+  e->state = WEXEC_TRAPPED;
+  goto leave;
+}
+leave:
+  e->pc = pc;
+  e->fp_off = (size_t)(fp - e->stack);
+  e->cur = inst;
+  e->fuel_used += (uint64_t)(fuel_start - fuel);
+  return status;
+}
+
+rusm_wasm_status wasm_interp(rusm_wasm_exec *e, uint64_t fuel) {
+  return run(e, fuel, NULL);
+}
+
+const void *const *wasm_interp_handlers(void) {
+  const void *const *t = NULL;
+  run(NULL, 0, &t);
+  return t;
+}

@@ -1,0 +1,73 @@
+/*
+** interp.h -- the instruction set of translated code: one X-macro list of
+** internal operations, shared by the translator (which writes handler
+** addresses from this list) and the interpreter (which defines one label
+** per entry; a missing label is a compile error).
+**
+** Operand layout (A(i) = i-th 32-bit operand after the handler cell):
+**   binop   [h][a b][d -]      b is a slot, or an immediate in *_si forms
+**   unop    [h][a d]           (compares/eqz use the binop size so that the
+**                               translator can rewrite them into branches)
+**   const   [h][d -][imm64]    const32 [h][d imm32]
+**   load    [h][a d][off -]    store [h][a v][off -]
+**   br      [h][target]        br_if* [h][c -][target], brc_* [h][a b][target]
+**   call    [h][base -][wfunc*]          call_ref [h][base -][wfuncinst*]
+**   call_import [h][base fidx]           call_indirect [h][base table][elem canon][functype*]
+*/
+#ifndef RUSM_WASM_INTERP_H
+#define RUSM_WASM_INTERP_H
+
+#define WOP_BIN2(X, p, n) X(p##_##n##_ss) X(p##_##n##_si)
+#define WOP_INT_BINS(X, p)                                                     \
+  WOP_BIN2(X, p, add) WOP_BIN2(X, p, sub) WOP_BIN2(X, p, mul)                  \
+  WOP_BIN2(X, p, div_s) WOP_BIN2(X, p, div_u) WOP_BIN2(X, p, rem_s)            \
+  WOP_BIN2(X, p, rem_u) WOP_BIN2(X, p, and) WOP_BIN2(X, p, or)                 \
+  WOP_BIN2(X, p, xor) WOP_BIN2(X, p, shl) WOP_BIN2(X, p, shr_s)                \
+  WOP_BIN2(X, p, shr_u) WOP_BIN2(X, p, rotl) WOP_BIN2(X, p, rotr)              \
+  WOP_BIN2(X, p, eq) WOP_BIN2(X, p, ne) WOP_BIN2(X, p, lt_s)                   \
+  WOP_BIN2(X, p, lt_u) WOP_BIN2(X, p, gt_s) WOP_BIN2(X, p, gt_u)               \
+  WOP_BIN2(X, p, le_s) WOP_BIN2(X, p, le_u) WOP_BIN2(X, p, ge_s)               \
+  WOP_BIN2(X, p, ge_u)
+/* Fused compare-and-branch, same order as the compares above. */
+#define WOP_BRC(X, p)                                                          \
+  WOP_BIN2(X, brc_##p, eq) WOP_BIN2(X, brc_##p, ne)                            \
+  WOP_BIN2(X, brc_##p, lt_s) WOP_BIN2(X, brc_##p, lt_u)                        \
+  WOP_BIN2(X, brc_##p, gt_s) WOP_BIN2(X, brc_##p, gt_u)                        \
+  WOP_BIN2(X, brc_##p, le_s) WOP_BIN2(X, brc_##p, le_u)                        \
+  WOP_BIN2(X, brc_##p, ge_s) WOP_BIN2(X, brc_##p, ge_u)
+#define WOP_FLT_BINS(X, p)                                                     \
+  X(p##_add) X(p##_sub) X(p##_mul) X(p##_div) X(p##_min) X(p##_max)            \
+  X(p##_copysign) X(p##_eq) X(p##_ne) X(p##_lt) X(p##_gt) X(p##_le) X(p##_ge)  \
+  X(p##_abs) X(p##_neg) X(p##_ceil) X(p##_floor) X(p##_trunc)                  \
+  X(p##_nearest) X(p##_sqrt)
+
+#define WOPS(X)                                                                \
+  X(unreachable) X(halt) X(loop_head) X(br) X(br_if_nz) X(br_if_z)             \
+  X(br_if_nz64) X(br_if_z64) X(br_table) X(return) X(return1)                  \
+  X(call) X(call_ref) X(call_import) X(call_indirect)                          \
+  X(mov) X(const) X(const32) X(select) X(global_get) X(global_set)             \
+  WOP_INT_BINS(X, i32) WOP_INT_BINS(X, i64) WOP_BRC(X, i32) WOP_BRC(X, i64)    \
+  WOP_FLT_BINS(X, f32) WOP_FLT_BINS(X, f64)                                    \
+  X(i32_eqz) X(i32_clz) X(i32_ctz) X(i32_popcnt) X(i32_extend8_s)              \
+  X(i32_extend16_s) X(i64_eqz) X(i64_clz) X(i64_ctz) X(i64_popcnt)             \
+  X(i64_extend8_s) X(i64_extend16_s) X(i64_extend32_s)                         \
+  X(i32_wrap_i64) X(i32_trunc_f32_s) X(i32_trunc_f32_u) X(i32_trunc_f64_s)     \
+  X(i32_trunc_f64_u) X(i64_trunc_f32_s) X(i64_trunc_f32_u)                     \
+  X(i64_trunc_f64_s) X(i64_trunc_f64_u) X(f32_convert_i32_s)                   \
+  X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u)               \
+  X(f32_demote_f64) X(f64_convert_i32_s) X(f64_convert_i32_u)                  \
+  X(f64_convert_i64_s) X(f64_convert_i64_u) X(f64_promote_f32)                 \
+  X(i32_trunc_sat_f32_s) X(i32_trunc_sat_f32_u) X(i32_trunc_sat_f64_s)         \
+  X(i32_trunc_sat_f64_u) X(i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u)         \
+  X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u)                                \
+  X(ld32) X(ld64) X(ld8s32) X(ld8u) X(ld16s32) X(ld16u) X(ld8s64) X(ld16s64)   \
+  X(ld32s64) X(st8) X(st16) X(st32) X(st64)                                    \
+  X(memory_size) X(memory_grow) X(memory_init) X(data_drop) X(memory_copy)     \
+  X(memory_fill) X(table_get) X(table_set) X(table_size) X(table_grow)         \
+  X(table_fill) X(table_copy) X(table_init) X(elem_drop) X(ref_func)
+
+#define WOP_ENUM(n) WOP_##n,
+enum { WOPS(WOP_ENUM) WOP_COUNT };
+#undef WOP_ENUM
+
+#endif

@@ -1,0 +1,42 @@
+/*
+** memory.h -- linear memory behind a small interface (create, grow,
+** destroy, bounds policy), so that pooled and copy-on-write memories can
+** replace the allocation strategy without touching the interpreter.
+**
+** Bounds policy: explicit checks.  The interpreter keeps `base` and `size`
+** in locals and tests `ea + n > size` on every access (ea is a 64-bit sum of
+** a 32-bit address and a 32-bit offset, so it cannot wrap).  The memory may
+** move on grow; the interpreter reloads base/size after every call and
+** memory.grow.
+*/
+#ifndef RUSM_WASM_MEMORY_H
+#define RUSM_WASM_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WASM_PAGE_SIZE 65536u
+#define WASM_MAX_PAGES 65536u        /* 4 GiB: the memory32 limit */
+
+typedef struct wasm_memory {
+  uint8_t *base;             /* never NULL, even for 0 pages */
+  uint64_t size;             /* bytes == pages * WASM_PAGE_SIZE */
+  uint32_t pages;
+  uint32_t max_pages;        /* declared max, capped at WASM_MAX_PAGES */
+  bool has_max;              /* declared (for import matching) */
+  size_t alloc;              /* bytes allocated at base */
+} wasm_memory;
+
+/* Allocates `min` zeroed pages. Returns false when out of memory. */
+bool wasm_memory_init(wasm_memory *mem, uint32_t min, uint32_t max, bool has_max);
+void wasm_memory_destroy(wasm_memory *mem);
+/* memory.grow: returns the old size in pages, or -1 (limit or no memory).
+** New pages are zeroed.  base may change. */
+int64_t wasm_memory_grow(wasm_memory *mem, uint32_t delta);
+
+static inline bool wasm_memory_in_bounds(const wasm_memory *mem, uint64_t off, uint64_t len) {
+  return off <= mem->size && len <= mem->size - off;
+}
+
+#endif

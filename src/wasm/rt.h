@@ -1,0 +1,205 @@
+/*
+** rt.h -- the executor's runtime objects: translated code, function
+** instances, tables, globals, instances and execs.  Shared by the
+** translator (compile.c), the interpreter (interp.c), instantiation
+** (instance.c, linker.c) and the exec API (exec.c).  Private to rusm-wasm.
+*/
+#ifndef RUSM_WASM_RT_H
+#define RUSM_WASM_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rusm/wasm.h>
+
+#include "memory.h"
+#include "module.h"
+
+/* One value slot of a frame.  Every value takes one 8-byte slot, so the
+** translator can address operands by index without knowing their types.
+** Invariant: i32 and f32 values are stored zero-extended (upper 32 bits 0),
+** which makes i64.extend_i32_u and the reinterpretations free. */
+typedef union wslot {
+  uint64_t u64;
+  int64_t i64;
+  uint32_t u32;
+  int32_t i32;
+  float f32;
+  double f64;
+  void *ref;
+} wslot;
+
+/* One cell of translated code: an instruction is a handler address followed
+** by operand cells.  32-bit operands (slot indices, small immediates) are
+** packed two to a cell; 64-bit immediates and branch targets take a cell. */
+typedef union wcell {
+  const void *h;
+  uint64_t u64;
+  int64_t i64;
+  uint32_t u32[2];
+  const union wcell *tgt;
+  const void *ptr;
+} wcell;
+
+/* A translated function, shared by every instance of its module. */
+typedef struct wfunc {
+  wcell *code;
+  uint32_t ncode;
+  uint32_t index;            /* in the module's function space */
+  uint32_t nparams, nresults;
+  uint32_t nlocals;          /* beyond the params; zeroed on entry */
+  uint32_t frame_slots;      /* params + locals + operand stack */
+  /* Sorted (code cell index, byte offset) pairs for trap locations. */
+  uint32_t *offmap;
+  uint32_t noffmap;
+} wfunc;
+
+/* The translation of a whole module (hangs on wasm_module.compiled). */
+typedef struct wcompiled {
+  wfunc *funcs;              /* indexed by function index; imports unused */
+  uint32_t nfuncs;
+  /* canon[t] = the first type index structurally equal to t, so that
+  ** same-module type checks are pointer compares. */
+  uint32_t *canon;
+  uint32_t ntypes;
+  uint64_t *type_hash;       /* per type index */
+  /* Per type index: params then results as public value types. */
+  rusm_wasm_valtype **pub;
+} wcompiled;
+
+/* A function instance: what a funcref points at.  Carries its instance,
+** so a table may hold functions of several instances. */
+typedef struct wfuncinst {
+  const wasm_functype *type; /* canonical type of the defining module */
+  uint64_t type_hash;        /* structural hash: fast cross-module reject */
+  const rusm_wasm_valtype *pub; /* the type as public value types */
+  struct rusm_wasm_instance *inst; /* instance that runs it (NULL: host) */
+  const wfunc *code;         /* wasm functions */
+  rusm_wasm_host_fn host;    /* host functions */
+  void *env;
+} wfuncinst;
+
+typedef struct wtable {
+  void **elems;              /* wfuncinst* or externref; NULL = null */
+  uint32_t size, max;        /* max == UINT32_MAX when !has_max */
+  uint8_t type;
+  bool has_max;
+} wtable;
+
+typedef struct wglobal {
+  wslot val;
+  uint8_t type;
+  bool mut;
+} wglobal;
+
+struct rusm_wasm_instance {
+  const wasm_module *m;
+  const wcompiled *c;
+  wfuncinst **funcs;         /* function index space */
+  wtable **tables;
+  wasm_memory *mem;          /* memory 0, or &no_mem (size 0) */
+  wglobal **globals;
+  /* Owned storage (imports point to other instances' objects). */
+  wfuncinst *own_funcs;      /* one per function: imports are copied in */
+  wtable *own_tables;
+  wasm_memory *own_mem;
+  wglobal *own_globals;
+  uint8_t *elem_dropped;     /* per element segment */
+  uint8_t *data_dropped;     /* per data segment */
+  wasm_memory no_mem;
+};
+
+/* Something an import resolves to (linker.c, instance exports). */
+typedef struct wextern {
+  uint8_t kind;              /* WASM_EXT_* */
+  /* A host function (func == NULL): */
+  const rusm_wasm_functype *host_sig;
+  rusm_wasm_host_fn fn;
+  void *env;
+  /* Objects of another instance: */
+  wfuncinst *func;
+  wtable *table;
+  wasm_memory *mem;
+  wglobal *global;
+} wextern;
+
+/* linker.c */
+bool wasm_linker_lookup(rusm_wasm_linker *l, const char *mod, size_t modlen,
+                        const char *name, size_t namelen, wextern *out);
+/* Keeps an instance whose instantiation trapped alive until the linker is
+** freed: its functions may already sit in other instances' tables. */
+void wasm_linker_keep(rusm_wasm_linker *l, rusm_wasm_instance *inst);
+/* instance.c: export lookup. */
+bool wasm_instance_export(rusm_wasm_instance *inst, const char *name, size_t len, wextern *out);
+
+/* A call record on the exec's control stack.  fp is an offset so the value
+** stack can be reallocated when it grows. */
+typedef struct wframe {
+  const wcell *ret_pc;
+  size_t fp_off;
+  const wfunc *func;         /* the caller (for trap locations) */
+  struct rusm_wasm_instance *inst;
+} wframe;
+
+enum { WEXEC_IDLE, WEXEC_READY, WEXEC_PAUSED, WEXEC_SUSPENDED, WEXEC_DONE, WEXEC_TRAPPED };
+
+/* Limits that make runaway recursion trap instead of eating memory. */
+#define WEXEC_MAX_FRAMES 100000u
+#define WEXEC_MAX_SLOTS (8u << 20)   /* 64 MiB of value stack */
+
+struct rusm_wasm_exec {
+  struct rusm_wasm_instance *inst;
+  wslot *stack;
+  size_t stack_cap;          /* in slots */
+  wframe *frames;
+  uint32_t nframes, frames_cap;
+  int state;
+  /* Where a paused run continues. */
+  const wcell *pc;
+  size_t fp_off;
+  const wfunc *func;
+  struct rusm_wasm_instance *cur;
+  /* The entry trampoline: call the target, then halt. */
+  wcell entry[6];
+  const wfuncinst *target;
+  uint32_t nresults;
+  /* A suspended host call writes its results at stack[host_fp_off..]. */
+  size_t host_fp_off;
+  const wasm_functype *host_type;
+  rusm_wasm_trap trap;
+  uint32_t trap_func, trap_offset;
+  uint64_t fuel_used;
+};
+
+/* compile.c */
+const wcompiled *wasm_compiled_get(const wasm_module *m, rusm_wasm_error *err);
+bool wasm_functype_eq(const wasm_functype *a, const wasm_functype *b);
+uint64_t wasm_functype_hash(const wasm_functype *t);
+
+/* interp.c: runs e from its saved state. The handler table is what the
+** translator writes into code (indexed by the WOP_* numbers of interp.h). */
+rusm_wasm_status wasm_interp(rusm_wasm_exec *e, uint64_t fuel);
+const void *const *wasm_interp_handlers(void);
+
+/* exec.c: grows the value stack so that `need` slots fit; false at limit. */
+bool wasm_exec_grow_stack(rusm_wasm_exec *e, size_t need);
+bool wasm_exec_grow_frames(rusm_wasm_exec *e);
+/* Prepares e to call fi with the arguments already in stack[0..]. */
+void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi);
+
+/* instance.c */
+void wasm_set_err(rusm_wasm_error *err, rusm_wasm_error_kind kind, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Table operations shared by instantiation and the interpreter. */
+int64_t wasm_table_grow(wtable *t, uint32_t delta, void *init);
+/* Element segment item i evaluated in inst. */
+void *wasm_elem_item(const rusm_wasm_instance *inst, const wasm_elem *seg, uint32_t i);
+/* Converts a slot of type t to a public value and back. */
+rusm_wasm_val wasm_slot_to_val(wslot s, uint8_t t);
+wslot wasm_val_to_slot(const rusm_wasm_val *v);
+
+#endif
