@@ -13,7 +13,9 @@
 **     offset 0  'R' 'S' 'V'          magic
 **     offset 3  type                 'C' call, 'S' cast, 'R' reply,
 **                                    'X' stop request (a call whose answer
-**                                    is the server's exit; see rusm_server_stop)
+**                                    is the server's exit; see rusm_server_stop),
+**                                    'P' start ping (answered with an empty
+**                                    reply once init has run; see rusm_send_ping)
 **     offset 4  flags (uint32)       bit 0 SYNC: made by rusm_call (a reply
 **                                    echoes the request's flags)
 **     offset 8  ref (uint64)         call reference; 0 for a cast
@@ -49,7 +51,8 @@ typedef enum rusm_server_msg_type {
   RUSM_SMSG_CALL = 'C',
   RUSM_SMSG_CAST = 'S',
   RUSM_SMSG_REPLY = 'R',
-  RUSM_SMSG_STOP = 'X'  /* payload: uint32 kind, uint32 len, reason bytes */
+  RUSM_SMSG_STOP = 'X', /* payload: uint32 kind, uint32 len, reason bytes */
+  RUSM_SMSG_PING = 'P'  /* no payload */
 } rusm_server_msg_type;
 
 #define RUSM_SMSG_FLAG_SYNC 1u
@@ -129,6 +132,13 @@ int rusm_runtime_cast(rusm_runtime *rt, rusm_pid pid, const void *req, size_t le
 int rusm_reply(const rusm_from *from, const void *data, size_t len);
 int rusm_runtime_reply(rusm_runtime *rt, const rusm_from *from, const void *data,
                        size_t len);
+
+/* In a process: asks pid, a server or a supervisor, to answer with an empty
+** REPLY carrying ref (from pid) as soon as it has initialised -- for a
+** supervisor, once its children are started. Supervisors use it to start
+** children one after another as OTP does; the caller picks ref (unique among
+** its outstanding pings). Other process kinds would see it as a message. */
+int rusm_send_ping(rusm_pid pid, uint64_t ref);
 
 /* --------------------------------------------------------------- servers */
 

@@ -74,7 +74,7 @@ rusm_server_msg_type rusm_server_msg_parse(const rusm_msg *m, rusm_server_msg *o
   uint64_t ref = 0;
   char t = get_header(p, n, &flags, &ref);
   if (t != RUSM_SMSG_CALL && t != RUSM_SMSG_CAST && t != RUSM_SMSG_REPLY &&
-      t != RUSM_SMSG_STOP)
+      t != RUSM_SMSG_STOP && t != RUSM_SMSG_PING)
     return RUSM_SMSG_NONE;
   if (out) {
     out->type = (rusm_server_msg_type)t;
@@ -266,6 +266,11 @@ uint64_t rusm_send_request(rusm_pid pid, const void *req, size_t len)
     return 0;
   }
   return ref;
+}
+
+int rusm_send_ping(rusm_pid pid, uint64_t ref)
+{
+  return send_proto(NULL, pid, RUSM_SMSG_PING, 0, ref, NULL, 0);
 }
 
 int rusm_cast(rusm_pid pid, const void *req, size_t len)
@@ -595,6 +600,9 @@ static int srv_handle(void *state, rusm_msg *m)
       return ops->handle_call ? ops->handle_call(s->user, &sm.from, sm.data, sm.len) : 0;
     case RUSM_SMSG_CAST:
       return ops->handle_cast ? ops->handle_cast(s->user, sm.data, sm.len) : 0;
+    case RUSM_SMSG_PING: /* init has run, or we would not be here */
+      rusm_reply(&sm.from, NULL, 0);
+      return 0;
     case RUSM_SMSG_STOP: {
       rusm_reason why;
       if (!decode_reason(sm.data, sm.len, &why)) return 0;

@@ -29,6 +29,8 @@
 
 /* ------------------------------------------------------------ state */
 
+/* ------------------------------------------------------------ state */
+
 typedef struct child {
   char *id;                 /* owned; NULL for a simple_one_for_one child */
   rusm_pid (*start)(const void *arg, size_t len);
@@ -46,27 +48,44 @@ typedef struct child {
   size_t index;             /* position in sup.kids */
 } child;
 
-typedef enum job_kind { JOB_NONE = 0, JOB_RESTART, JOB_TERMINATE, JOB_STOP } job_kind;
+/* What a job is for; it decides what a failed start means and what is done
+** at the end. */
+typedef enum job_kind {
+  JOB_NONE = 0,
+  JOB_INITIAL,        /* start every child in order */
+  JOB_RESTART,        /* a child ended: the strategy's shutdowns, then starts */
+  JOB_START_CHILD,    /* start_child / start_dynamic request */
+  JOB_RESTART_CHILD,  /* restart_child request */
+  JOB_TERMINATE,      /* terminate_child / terminate_pid request */
+  JOB_STOP            /* shut everything down, then exit */
+} job_kind;
 
-/* The one piece of work that waits: shutting down a list of children, then a
-** continuation. Only one job exists at a time; while it runs only the DOWNs
-** it waits for are taken from the mailbox. */
+/* The work that waits. A job first shuts down a list of children (one by
+** one in the given order, or all at once for simple_one_for_one), then
+** starts kids[si..send) in order, waiting after each server or supervisor
+** child until its init has run (the start ack), then finishes. Only one job
+** exists at a time; while it runs, only the messages it waits for are taken
+** from the mailbox and everything else stays queued, in order. */
 typedef struct job {
   job_kind kind;
+  /* phase 1: shutdowns */
   child **list;             /* owned array: the order of shutdown */
   size_t n, i;
-  bool parallel;            /* simple_one_for_one: all at once */
+  bool parallel;
   sup_pidmap by_mref;       /* parallel: monitor ref -> child */
   size_t pending;           /* parallel: DOWNs still awaited */
   child *cur;               /* sequential: the child being shut down */
   int64_t deadline_ns;      /* -1: none */
-  bool killed;              /* kill sent after the deadline */
-  /* continuation */
-  child *failed;            /* RESTART: the child whose end started it */
-  size_t start_from;        /* RESTART: restart kids[start_from..] */
-  rusm_from from;           /* TERMINATE / STOP: whom to answer */
+  /* phase 2: starts */
+  bool starting;
+  size_t si, send;
+  child *await;             /* started, its start ack not yet in */
+  uint64_t await_ref;
+  /* the end */
+  child *subject;           /* RESTART: the child that ended; requests: the child */
+  rusm_from from;           /* requests: whom to answer */
   bool has_from;
-  child *forget;            /* TERMINATE: drop this spec afterwards */
+  bool forget;              /* TERMINATE: drop the spec afterwards */
 } job;
 
 typedef struct sup {
@@ -80,6 +99,7 @@ typedef struct sup {
   sup_pidmap by_pid;
   int64_t *rs;              /* ring of restart times within the period */
   size_t rs_cap, rs_head, rs_len;
+  uint64_t ack_seq;         /* refs of start acks */
   bool started;
   bool done;                /* exit with the reason below on the next run */
   job job;
@@ -178,40 +198,17 @@ static void kids_remove(sup *s, child *c)
 {
   size_t i = c->index;
   if (s->strategy == RUSM_SIMPLE_ONE_FOR_ONE) {
-    s->kids[i] = s->kids[--s->nkids];
-    s->kids[i]->index = i;
+    s->nkids--;
+    if (i != s->nkids) {
+      s->kids[i] = s->kids[s->nkids];
+      s->kids[i]->index = i;
+    }
   } else {
     memmove(&s->kids[i], &s->kids[i + 1], (s->nkids - i - 1) * sizeof *s->kids);
     s->nkids--;
     for (size_t j = i; j < s->nkids; j++) s->kids[j]->index = j;
   }
   child_free(c);
-}
-
-/* In the supervisor process: starts c linked to us. Returns its pid or 0. */
-static rusm_pid start_one(sup *s, child *c)
-{
-  rusm_spawn_opts link = {RUSM_SPAWN_LINK, NULL};
-  rusm_pid pid = 0;
-  if (c->start)
-    pid = c->start(c->arg, c->arg_len);
-  else if (c->coro)
-    pid = rusm_spawn(c->coro, c->arg, c->arg_len, &link);
-  else if (c->handler)
-    pid = rusm_spawn_handler(c->handler, c->arg, c->arg_len, &link);
-  else if (c->server)
-    pid = rusm_server_start(c->server, c->arg, c->arg_len, &link);
-  else if (c->sup)
-    pid = rusm_supervisor_start_link(c->sup);
-  if (!pid) return 0;
-  if (sup_pidmap_put(&s->by_pid, pid, c) != 0) {
-    /* cannot track it: do not leave an unsupervised child behind */
-    rusm_unlink(pid);
-    rusm_kill(pid);
-    return 0;
-  }
-  c->pid = pid;
-  return pid;
 }
 
 /* ------------------------------------------------------------ intensity */
@@ -265,6 +262,25 @@ static void job_clear(job *j)
   memset(j, 0, sizeof *j);
 }
 
+static job *job_begin(sup *s, job_kind kind, child *subject)
+{
+  job *j = &s->job;
+  job_clear(j);
+  j->kind = kind;
+  j->subject = subject;
+  j->deadline_ns = -1;
+  return j;
+}
+
+static void reply_status(const rusm_from *from, int32_t status, rusm_pid pid)
+{
+  unsigned char buf[16];
+  memset(buf, 0, sizeof buf);
+  memcpy(buf, &status, 4);
+  memcpy(buf + 8, &pid, 8);
+  rusm_reply(from, buf, sizeof buf);
+}
+
 /* Running children, in reverse start order, among kids[from..]; skip one. */
 static child **running_reversed(sup *s, size_t from, const child *skip, size_t *n)
 {
@@ -288,9 +304,7 @@ static void give_up(sup *s)
 static void begin_stop(sup *s, rusm_reason why, const rusm_from *from)
 {
   set_exit_reason(s, why);
-  job *j = &s->job;
-  job_clear(j);
-  j->kind = JOB_STOP;
+  job *j = job_begin(s, JOB_STOP, NULL);
   j->parallel = s->strategy == RUSM_SIMPLE_ONE_FOR_ONE;
   j->list = running_reversed(s, 0, NULL, &j->n);
   if (!j->list) return give_up(s);
@@ -298,38 +312,58 @@ static void begin_stop(sup *s, rusm_reason why, const rusm_from *from)
     j->from = *from;
     j->has_from = true;
   }
-  j->deadline_ns = -1;
-}
-
-static void begin_restart_job(sup *s, child *failed)
-{
-  job *j = &s->job;
-  job_clear(j);
-  j->kind = JOB_RESTART;
-  j->failed = failed;
-  j->start_from = s->strategy == RUSM_REST_FOR_ONE ? failed->index : 0;
-  j->list = running_reversed(s, j->start_from, failed, &j->n);
-  if (!j->list) return give_up(s);
-  j->deadline_ns = -1;
 }
 
 /* A restart is due for c (already not running): count it, then apply the
-** strategy. A start that fails counts as another restart, so a child that
-** cannot start exhausts the intensity instead of looping forever. */
+** strategy. A start that fails comes back here, so a child that cannot
+** start exhausts the intensity instead of looping forever. */
 static void restart(sup *s, child *c)
 {
-  for (;;) {
-    if (add_restart(s)) {
-      begin_stop(s, RUSM_REASON(RUSM_EXIT_SHUTDOWN), NULL);
-      return;
-    }
-    if (s->strategy == RUSM_ONE_FOR_ONE || s->strategy == RUSM_SIMPLE_ONE_FOR_ONE) {
-      if (start_one(s, c)) return;
-      continue;
-    }
-    begin_restart_job(s, c);
+  if (add_restart(s)) {
+    begin_stop(s, RUSM_REASON(RUSM_EXIT_SHUTDOWN), NULL);
     return;
   }
+  job *j = job_begin(s, JOB_RESTART, c);
+  if (s->strategy == RUSM_ONE_FOR_ALL || s->strategy == RUSM_REST_FOR_ONE) {
+    size_t from = s->strategy == RUSM_REST_FOR_ONE ? c->index : 0;
+    j->list = running_reversed(s, from, c, &j->n);
+    if (!j->list) return give_up(s);
+  }
+}
+
+/* In the supervisor process: starts c linked to us. Returns its pid or 0. */
+static rusm_pid start_one(sup *s, child *c)
+{
+  rusm_spawn_opts link = {RUSM_SPAWN_LINK, NULL};
+  rusm_pid pid = 0;
+  if (c->start)
+    pid = c->start(c->arg, c->arg_len);
+  else if (c->coro)
+    pid = rusm_spawn(c->coro, c->arg, c->arg_len, &link);
+  else if (c->handler)
+    pid = rusm_spawn_handler(c->handler, c->arg, c->arg_len, &link);
+  else if (c->server)
+    pid = rusm_server_start(c->server, c->arg, c->arg_len, &link);
+  else if (c->sup)
+    pid = rusm_supervisor_start_link(c->sup);
+  if (!pid) return 0;
+  if (sup_pidmap_put(&s->by_pid, pid, c) != 0) {
+    /* cannot track it: do not leave an unsupervised child behind */
+    rusm_unlink(pid);
+    rusm_kill(pid);
+    return 0;
+  }
+  c->pid = pid;
+  return pid;
+}
+
+/* Servers and supervisors answer a PING once their init has run (for a
+** supervisor: once its own children are started), which makes the start
+** synchronous as in OTP: child N+1 starts after child N's init. Other
+** bodies cannot answer, so their start is the spawn alone. */
+static bool wants_ack(const child *c)
+{
+  return c->server != NULL || c->sup != NULL;
 }
 
 /* Sends the shutdown signal to c (monitored and unlinked first, so its end
@@ -344,16 +378,13 @@ static void shutdown_send(child *c)
     rusm_exit_signal(c->pid, RUSM_REASON(RUSM_EXIT_SHUTDOWN));
 }
 
-static void continuation(sup *s);
-
-/* Moves the job on as far as it goes without waiting. Returns true while it
-** waits for a DOWN. */
-static bool job_advance(sup *s)
+/* Phase 1. Returns true while waiting for a DOWN. */
+static bool stop_phase(sup *s)
 {
   job *j = &s->job;
   if (j->parallel) {
     if (j->i == 0 && j->n) {
-      /* first step: signal everyone at once */
+      /* signal everyone at once; one deadline, the longest shutdown */
       int64_t longest = 0;
       bool forever = false, brutal_only = true;
       for (size_t k = 0; k < j->n; k++) {
@@ -361,7 +392,6 @@ static bool job_advance(sup *s)
         sup_pidmap_del(&s->by_pid, c->pid);
         shutdown_send(c);
         if (!c->mref || sup_pidmap_put(&j->by_mref, c->mref, c) != 0) {
-          /* unmonitorable (or no memory): it is gone for our purposes */
           if (c->mref) rusm_demonitor(c->mref, true);
           c->mref = 0;
           c->pid = 0;
@@ -373,32 +403,22 @@ static bool job_advance(sup *s)
         if (c->shutdown != RUSM_SHUTDOWN_BRUTAL_KILL) brutal_only = false;
       }
       j->i = j->n;
-      j->killed = brutal_only;
       j->deadline_ns = (forever || brutal_only) ? -1 : now_ns() + longest * 1000000LL;
     }
-    if (j->pending) return true;
-    continuation(s);
-    return s->job.kind != JOB_NONE && job_advance(s);
+    return j->pending != 0;
   }
   while (!j->cur) {
-    if (j->i == j->n) {
-      continuation(s);
-      /* the continuation may have begun a new job (a failed restart) */
-      if (s->job.kind == JOB_NONE) return false;
-      return job_advance(s);
-    }
+    if (j->i == j->n) return false;
     child *c = j->list[j->i++];
     if (!c->pid) continue;
     sup_pidmap_del(&s->by_pid, c->pid);
     shutdown_send(c);
-    if (!c->mref) { /* already gone */
+    if (!c->mref) { /* cannot be watched: count it gone */
       c->pid = 0;
       continue;
     }
     j->cur = c;
-    j->killed = c->shutdown == RUSM_SHUTDOWN_BRUTAL_KILL;
-    j->deadline_ns =
-        c->shutdown > 0 ? now_ns() + c->shutdown * 1000000LL : -1;
+    j->deadline_ns = c->shutdown > 0 ? now_ns() + c->shutdown * 1000000LL : -1;
   }
   return true;
 }
@@ -407,7 +427,6 @@ static bool job_advance(sup *s)
 static void job_deadline(sup *s)
 {
   job *j = &s->job;
-  j->killed = true;
   j->deadline_ns = -1;
   if (!j->parallel) {
     if (j->cur) rusm_kill(j->cur->pid);
@@ -417,79 +436,197 @@ static void job_deadline(sup *s)
     if (j->list[k]->mref) rusm_kill(j->list[k]->pid);
 }
 
-static bool match_job_down(const rusm_msg *m, void *ctx)
-{
-  const sup *s = ctx;
-  if (rusm_msg_kind_of(m) != RUSM_MSG_DOWN) return false;
-  uint64_t ref = rusm_msg_monitor_ref(m);
-  if (s->job.parallel) return sup_pidmap_get(&s->job.by_mref, ref) != NULL;
-  return s->job.cur && s->job.cur->mref == ref;
-}
-
-static void job_down(sup *s, const rusm_msg *m)
+/* Between the phases: what to start, in which order. */
+static void enter_start_phase(sup *s)
 {
   job *j = &s->job;
-  uint64_t ref = rusm_msg_monitor_ref(m);
-  child *c = j->parallel ? sup_pidmap_del(&j->by_mref, ref) : j->cur;
-  if (!c) return;
-  c->pid = 0;
-  c->mref = 0;
-  if (j->parallel) {
-    j->pending--;
-  } else {
-    j->cur = NULL;
-  }
-}
-
-static void reply_status(const rusm_from *from, int32_t status, rusm_pid pid)
-{
-  unsigned char buf[16];
-  memset(buf, 0, sizeof buf);
-  memcpy(buf, &status, 4);
-  memcpy(buf + 8, &pid, 8);
-  rusm_reply(from, buf, sizeof buf);
-}
-
-/* The shutdowns are done: finish what the job was for. */
-static void continuation(sup *s)
-{
-  job j = s->job;            /* take it: the continuation may start a new job */
-  s->job.list = NULL;
-  s->job.by_mref = (sup_pidmap){0};
-  job_clear(&s->job);
-  free(j.list);
-  sup_pidmap_free(&j.by_mref);
-
-  switch (j.kind) {
-    case JOB_STOP:
-      if (j.has_from) reply_status(&j.from, RUSM_SUP_OK, 0);
-      s->done = true;
-      break;
-    case JOB_TERMINATE:
-      if (j.forget) kids_remove(s, j.forget);
-      if (j.has_from) reply_status(&j.from, RUSM_SUP_OK, 0);
+  j->starting = true;
+  j->si = j->send = 0;
+  child *c = j->subject;
+  switch (j->kind) {
+    case JOB_INITIAL:
+      j->send = s->nkids;
       break;
     case JOB_RESTART: {
-      /* Temporary siblings ended by this restart are not restarted: forget
-      ** them (Erlang semantics), then start the rest in order. */
-      for (size_t i = s->nkids; i-- > j.start_from;) {
-        child *c = s->kids[i];
-        if (c != j.failed && !c->pid && c->restart == RUSM_TEMPORARY) kids_remove(s, c);
-      }
-      size_t from = j.failed->index;
-      if (s->strategy == RUSM_ONE_FOR_ALL) from = 0;
-      for (size_t i = from; i < s->nkids; i++) {
-        child *c = s->kids[i];
-        if (c->pid) continue;
-        if (!start_one(s, c)) {
-          restart(s, c); /* counts, and begins a new job or stops */
-          return;
+      size_t from = s->strategy == RUSM_ONE_FOR_ALL ? 0 : c->index;
+      if (s->strategy == RUSM_ONE_FOR_ALL || s->strategy == RUSM_REST_FOR_ONE) {
+        /* temporary siblings ended by this restart are not restarted: their
+        ** specs go (OTP semantics) */
+        for (size_t i = s->nkids; i-- > from;) {
+          child *k = s->kids[i];
+          if (k != c && !k->pid && k->restart == RUSM_TEMPORARY) kids_remove(s, k);
         }
+        from = s->strategy == RUSM_ONE_FOR_ALL ? 0 : c->index;
+        j->si = from;
+        j->send = s->nkids;
+      } else {
+        j->si = c->index;
+        j->send = c->index + 1;
       }
       break;
     }
-    case JOB_NONE:
+    case JOB_START_CHILD:
+    case JOB_RESTART_CHILD:
+      j->si = c->index;
+      j->send = c->index + 1;
       break;
+    default:
+      break; /* TERMINATE, STOP: nothing to start */
+  }
+}
+
+/* The job is over: answer, forget, or exit. */
+static void finish(sup *s)
+{
+  job *j = &s->job;
+  job_kind kind = j->kind;
+  child *c = j->subject;
+  rusm_from from = j->from;
+  bool has_from = j->has_from, forget = j->forget;
+  job_clear(j);
+  switch (kind) {
+    case JOB_STOP:
+      if (has_from) reply_status(&from, RUSM_SUP_OK, 0);
+      s->done = true;
+      break;
+    case JOB_TERMINATE:
+      if (forget) kids_remove(s, c);
+      if (has_from) reply_status(&from, RUSM_SUP_OK, 0);
+      break;
+    case JOB_START_CHILD:
+    case JOB_RESTART_CHILD:
+      if (has_from) reply_status(&from, RUSM_SUP_OK, c->pid);
+      break;
+    default:
+      break;
+  }
+}
+
+/* Child c could not be started (its start returned 0, or it died before
+** its start ack). */
+static void start_failed(sup *s, child *c)
+{
+  job *j = &s->job;
+  switch (j->kind) {
+    case JOB_INITIAL: {
+      /* OTP: a child that cannot start fails the supervisor's start; those
+      ** already started are shut down in reverse order */
+      char buf[ID_MAX + 32];
+      snprintf(buf, sizeof buf, "failed_to_start_child:%s", c->id ? c->id : "");
+      begin_stop(s, rusm_reason_str(buf), NULL);
+      return;
+    }
+    case JOB_RESTART:
+      if (c->restart == RUSM_TEMPORARY) { /* not to be restarted anyway */
+        size_t i = c->index;
+        kids_remove(s, c);
+        j->si = i;
+        j->send--;
+        return;
+      }
+      restart(s, c); /* counts; a new job, or the stop */
+      return;
+    case JOB_START_CHILD: {
+      rusm_from from = j->from;
+      bool has_from = j->has_from;
+      job_clear(j);
+      kids_remove(s, c);
+      if (has_from) reply_status(&from, RUSM_SUP_ERR_START, 0);
+      return;
+    }
+    case JOB_RESTART_CHILD: {
+      rusm_from from = j->from;
+      bool has_from = j->has_from;
+      job_clear(j);
+      if (has_from) reply_status(&from, RUSM_SUP_ERR_START, 0);
+      return;
+    }
+    default:
+      job_clear(j);
+      return;
+  }
+}
+
+/* Moves the job on as far as it goes without waiting. Returns true while it
+** waits for a message (a DOWN or a start ack). */
+static bool job_advance(sup *s)
+{
+  job *j = &s->job;
+  while (j->kind != JOB_NONE && !s->done) {
+    if (!j->starting) {
+      if (stop_phase(s)) return true;
+      enter_start_phase(s);
+      continue;
+    }
+    if (j->await) return true;
+    if (j->si >= j->send) {
+      finish(s);
+      continue;
+    }
+    child *c = s->kids[j->si++];
+    if (c->pid) continue;
+    if (!start_one(s, c)) {
+      start_failed(s, c);
+      continue;
+    }
+    if (wants_ack(c)) {
+      j->await = c;
+      j->await_ref = ++s->ack_seq;
+      rusm_send_ping(c->pid, j->await_ref);
+    }
+  }
+  return false;
+}
+
+static bool match_job(const rusm_msg *m, void *ctx)
+{
+  const sup *s = ctx;
+  const job *j = &s->job;
+  switch (rusm_msg_kind_of(m)) {
+    case RUSM_MSG_DOWN: {
+      uint64_t ref = rusm_msg_monitor_ref(m);
+      if (j->parallel) return sup_pidmap_get(&j->by_mref, ref) != NULL;
+      return j->cur && j->cur->mref == ref;
+    }
+    case RUSM_MSG_EXIT:
+      return j->await && rusm_msg_sender(m) == j->await->pid;
+    case RUSM_MSG_USER: {
+      if (!j->await) return false;
+      rusm_server_msg sm;
+      return rusm_server_msg_parse(m, &sm) == RUSM_SMSG_REPLY && sm.from.ref == j->await_ref &&
+             sm.from.pid == j->await->pid;
+    }
+  }
+  return false;
+}
+
+/* A message match_job took. */
+static void job_msg(sup *s, const rusm_msg *m)
+{
+  job *j = &s->job;
+  switch (rusm_msg_kind_of(m)) {
+    case RUSM_MSG_DOWN: {
+      child *c = j->parallel ? sup_pidmap_del(&j->by_mref, rusm_msg_monitor_ref(m)) : j->cur;
+      if (!c) return;
+      c->pid = 0;
+      c->mref = 0;
+      if (j->parallel)
+        j->pending--;
+      else
+        j->cur = NULL;
+      return;
+    }
+    case RUSM_MSG_EXIT: { /* the child died before its start ack */
+      child *c = j->await;
+      j->await = NULL;
+      sup_pidmap_del(&s->by_pid, c->pid);
+      c->pid = 0;
+      start_failed(s, c);
+      return;
+    }
+    case RUSM_MSG_USER:
+      j->await = NULL;
+      return;
   }
 }
 
@@ -528,10 +665,7 @@ static void do_which(sup *s, const rusm_from *from, const unsigned char *p, size
   if (max > s->nkids) max = s->nkids;
   size_t bytes = 8 + (size_t)max * sizeof(rusm_child_info);
   unsigned char *buf = calloc(1, bytes);
-  if (!buf) {
-    reply_status(from, RUSM_SUP_ERR_CALL, 0);
-    return;
-  }
+  if (!buf) return reply_status(from, RUSM_SUP_ERR_CALL, 0);
   uint64_t count = s->nkids;
   memcpy(buf, &count, 8);
   for (size_t i = 0; i < max; i++) {
@@ -546,6 +680,15 @@ static void do_which(sup *s, const rusm_from *from, const unsigned char *p, size
   }
   rusm_reply(from, buf, bytes);
   free(buf);
+}
+
+/* A new child record is started by a job, answered when started. */
+static void begin_start_request(sup *s, const rusm_from *from, child *c, job_kind kind)
+{
+  job *j = job_begin(s, kind, c);
+  j->from = *from;
+  j->has_from = true;
+  j->starting = false; /* no shutdowns: the first advance goes to starting */
 }
 
 static void do_start_child(sup *s, const rusm_from *from, const unsigned char *p, size_t n)
@@ -579,12 +722,7 @@ static void do_start_child(sup *s, const rusm_from *from, const unsigned char *p
     child_free(c);
     return reply_status(from, RUSM_SUP_ERR_CALL, 0);
   }
-  rusm_pid pid = start_one(s, c);
-  if (!pid) {
-    kids_remove(s, c);
-    return reply_status(from, RUSM_SUP_ERR_START, 0);
-  }
-  reply_status(from, RUSM_SUP_OK, pid);
+  begin_start_request(s, from, c, JOB_START_CHILD);
 }
 
 static void do_start_dynamic(sup *s, const rusm_from *from, const unsigned char *p, size_t n)
@@ -608,32 +746,23 @@ static void do_start_dynamic(sup *s, const rusm_from *from, const unsigned char 
     child_free(c);
     return reply_status(from, RUSM_SUP_ERR_CALL, 0);
   }
-  rusm_pid pid = start_one(s, c);
-  if (!pid) {
-    kids_remove(s, c);
-    return reply_status(from, RUSM_SUP_ERR_START, 0);
-  }
-  reply_status(from, RUSM_SUP_OK, pid);
+  begin_start_request(s, from, c, JOB_START_CHILD);
 }
 
-/* Both terminate flavours: a one-child job whose answer waits for the DOWN. */
+/* Both terminate flavours: a one-child job answered after the DOWN. */
 static void begin_terminate(sup *s, const rusm_from *from, child *c, bool forget)
 {
-  job *j = &s->job;
-  job_clear(j);
-  j->kind = JOB_TERMINATE;
+  job *j = job_begin(s, JOB_TERMINATE, c);
   j->list = malloc(sizeof *j->list);
   if (!j->list) {
-    reply_status(from, RUSM_SUP_ERR_CALL, 0);
     job_clear(j);
-    return;
+    return reply_status(from, RUSM_SUP_ERR_CALL, 0);
   }
   j->list[0] = c;
   j->n = 1;
-  j->deadline_ns = -1;
   j->from = *from;
   j->has_from = true;
-  if (forget) j->forget = c;
+  j->forget = forget;
 }
 
 static void do_by_id(sup *s, int op, const rusm_from *from, const unsigned char *p, size_t n)
@@ -652,11 +781,9 @@ static void do_by_id(sup *s, int op, const rusm_from *from, const unsigned char 
         return reply_status(from, RUSM_SUP_OK, 0);
       }
       return begin_terminate(s, from, c, c->restart == RUSM_TEMPORARY);
-    case OP_RESTART: {
+    case OP_RESTART:
       if (c->pid) return reply_status(from, RUSM_SUP_ERR_RUNNING, c->pid);
-      rusm_pid pid = start_one(s, c);
-      return reply_status(from, pid ? RUSM_SUP_OK : RUSM_SUP_ERR_START, pid);
-    }
+      return begin_start_request(s, from, c, JOB_RESTART_CHILD);
     case OP_DELETE:
       if (c->pid) return reply_status(from, RUSM_SUP_ERR_RUNNING, c->pid);
       kids_remove(s, c);
@@ -741,10 +868,13 @@ static void handle_msg(sup *s, rusm_msg *m)
 {
   rusm_msg_kind k = rusm_msg_kind_of(m);
   if (k == RUSM_MSG_EXIT) return handle_exit(s, m);
-  if (k != RUSM_MSG_USER) return; /* a DOWN of a finished shutdown: stale */
+  if (k != RUSM_MSG_USER) return; /* a DOWN left from a finished shutdown */
   rusm_server_msg sm;
   switch (rusm_server_msg_parse(m, &sm)) {
     case RUSM_SMSG_CALL: return handle_request(s, &sm);
+    case RUSM_SMSG_PING: /* our own start ack: the initial job is done */
+      rusm_reply(&sm.from, NULL, 0);
+      return;
     case RUSM_SMSG_STOP: {
       rusm_reason why;
       if (decode_stop_reason(sm.data, sm.len, &why)) begin_stop(s, why, NULL);
@@ -756,40 +886,27 @@ static void handle_msg(sup *s, rusm_msg *m)
 
 /* ------------------------------------------------------------ the body */
 
-static void initial_start(sup *s)
-{
-  if (s->strategy == RUSM_SIMPLE_ONE_FOR_ONE) return;
-  for (size_t i = 0; i < s->nkids; i++) {
-    if (start_one(s, s->kids[i])) continue;
-    /* Erlang: a child that cannot start fails the supervisor's start; shut
-    ** down those already started, in reverse order, then exit. */
-    char buf[ID_MAX + 32];
-    snprintf(buf, sizeof buf, "failed_to_start_child:%s", s->kids[i]->id);
-    begin_stop(s, rusm_reason_str(buf), NULL);
-    return;
-  }
-}
-
 static rusm_run_result sup_run(void *body, uint32_t budget)
 {
   sup *s = body;
   if (!s->started) {
     s->started = true;
-    initial_start(s);
+    if (s->nkids && s->strategy != RUSM_SIMPLE_ONE_FOR_ONE) job_begin(s, JOB_INITIAL, NULL);
   }
   uint32_t used = 0;
   for (;;) {
+    /* advance the job as far as it goes; it then waits, or is over */
+    if (s->job.kind != JOB_NONE && !s->done) job_advance(s);
     if (s->done) {
       rusm_exit((rusm_reason){s->exit_kind, s->exit_len, s->exit_data});
       return RUSM_RUN_EXIT;
     }
     rusm_msg *m;
     if (s->job.kind != JOB_NONE) {
-      if (!job_advance(s)) continue; /* finished (maybe done): loop */
-      m = rusm_body_take(match_job_down, s);
+      m = rusm_body_take(match_job, s);
       if (!m) {
         int64_t wait = RUSM_INFINITY;
-        if (s->job.deadline_ns >= 0) {
+        if (s->job.deadline_ns >= 0 && !s->job.starting) {
           int64_t left = s->job.deadline_ns - now_ns();
           if (left <= 0) {
             job_deadline(s);
@@ -800,7 +917,7 @@ static rusm_run_result sup_run(void *body, uint32_t budget)
         rusm_body_wait(wait);
         return RUSM_RUN_WAIT;
       }
-      job_down(s, m);
+      job_msg(s, m);
     } else {
       m = rusm_body_take(NULL, NULL);
       if (!m) {
