@@ -161,6 +161,7 @@ int main(void)
 
   printf("\n== shutting down: reverse start order, depth first\n");
   if (rusm_supervisor_stop(rt, app) != RUSM_SUP_OK) goto out;
+  rusm_runtime_wait_idle(rt, 1000); /* the last helper processes wind down */
   rusm_runtime_stats st;
   rusm_runtime_stats_get(rt, &st);
   printf("== done: %zu processes left, %llu spawned in all\n", st.process_count,

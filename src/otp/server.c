@@ -158,8 +158,8 @@ static bool match_call(const rusm_msg *m, void *ctx)
   rusm_msg_kind k = rusm_msg_kind_of(m);
   if (k == RUSM_MSG_DOWN) return rusm_msg_monitor_ref(m) == w->ref;
   if (k != RUSM_MSG_USER) return false;
-  uint32_t flags;
-  uint64_t ref;
+  uint32_t flags = 0;
+  uint64_t ref = 0;
   char t = get_header(rusm_msg_data(m), rusm_msg_size(m), &flags, &ref);
   if (t != RUSM_SMSG_REPLY) return false;
   return ref == w->ref || (flags & RUSM_SMSG_FLAG_SYNC);
@@ -170,7 +170,7 @@ static bool match_reply_only(const rusm_msg *m, void *ctx)
 {
   const call_wait *w = ctx;
   if (rusm_msg_kind_of(m) != RUSM_MSG_USER) return false;
-  uint64_t ref;
+  uint64_t ref = 0;
   char t = get_header(rusm_msg_data(m), rusm_msg_size(m), NULL, &ref);
   return t == RUSM_SMSG_REPLY && ref == w->ref;
 }
@@ -239,7 +239,7 @@ static int call_in_process(char type, rusm_pid pid, const void *req, size_t len,
       out->reason = rusm_msg_reason(m);
       return -1;
     }
-    uint64_t ref;
+    uint64_t ref = 0;
     get_header(rusm_msg_data(m), rusm_msg_size(m), NULL, &ref);
     if (ref != w.ref) { /* a stale reply of an earlier call: drop it */
       rusm_msg_free(m);
@@ -409,7 +409,7 @@ static int proxy_handle(void *state, rusm_msg *m)
     return 1;
   }
   if (k != RUSM_MSG_USER) return 0;
-  uint64_t ref;
+  uint64_t ref = 0;
   char t = get_header(rusm_msg_data(m), rusm_msg_size(m), NULL, &ref);
   if (ref != st->ref) return 0;
   if (t == RUSM_SMSG_REPLY) {

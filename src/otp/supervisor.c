@@ -75,7 +75,8 @@ typedef struct job {
   sup_pidmap by_mref;       /* parallel: monitor ref -> child */
   size_t pending;           /* parallel: DOWNs still awaited */
   child *cur;               /* sequential: the child being shut down */
-  int64_t deadline_ns;      /* -1: none */
+  rusm_timer_ref timer;     /* the shutdown deadline, a message to ourselves */
+  uint64_t timer_seq;       /* tells the current deadline from stale ones */
   /* phase 2: starts */
   bool starting;
   size_t si, send;
@@ -100,6 +101,8 @@ typedef struct sup {
   int64_t *rs;              /* ring of restart times within the period */
   size_t rs_cap, rs_head, rs_len;
   uint64_t ack_seq;         /* refs of start acks */
+  uint64_t timer_seq;       /* refs of shutdown deadlines */
+  rusm_pid self;
   bool started;
   bool done;                /* exit with the reason below on the next run */
   job job;
@@ -268,7 +271,6 @@ static job *job_begin(sup *s, job_kind kind, child *subject)
   job_clear(j);
   j->kind = kind;
   j->subject = subject;
-  j->deadline_ns = -1;
   return j;
 }
 
@@ -378,6 +380,45 @@ static void shutdown_send(child *c)
     rusm_exit_signal(c->pid, RUSM_REASON(RUSM_EXIT_SHUTDOWN));
 }
 
+/* The shutdown deadline is a message we send ourselves (rather than a timed
+** wait of the body) so that it travels through the mailbox like the DOWN it
+** races with, and a stale one is recognisable by its sequence number. */
+#define DEADLINE_TYPE 'K'
+
+static void arm_deadline(sup *s, int64_t ms)
+{
+  job *j = &s->job;
+  unsigned char msg[RUSM_SERVER_HEADER_SIZE];
+  uint32_t flags = 0;
+  j->timer_seq = ++s->timer_seq;
+  msg[0] = 'R';
+  msg[1] = 'S';
+  msg[2] = 'V';
+  msg[3] = DEADLINE_TYPE;
+  memcpy(msg + 4, &flags, 4);
+  memcpy(msg + 8, &j->timer_seq, 8);
+  j->timer = rusm_send_after(ms, s->self, msg, sizeof msg);
+}
+
+static void disarm_deadline(job *j)
+{
+  if (j->timer) rusm_cancel_timer(j->timer);
+  j->timer = 0;
+  j->timer_seq = 0;
+}
+
+static bool is_deadline(const sup *s, const rusm_msg *m)
+{
+  if (!s->job.timer_seq || rusm_msg_sender(m) != s->self ||
+      rusm_msg_size(m) != RUSM_SERVER_HEADER_SIZE)
+    return false;
+  const unsigned char *p = rusm_msg_data(m);
+  uint64_t seq;
+  memcpy(&seq, p + 8, 8);
+  return p[0] == 'R' && p[1] == 'S' && p[2] == 'V' && p[3] == DEADLINE_TYPE &&
+         seq == s->job.timer_seq;
+}
+
 /* Phase 1. Returns true while waiting for a DOWN. */
 static bool stop_phase(sup *s)
 {
@@ -403,7 +444,7 @@ static bool stop_phase(sup *s)
         if (c->shutdown != RUSM_SHUTDOWN_BRUTAL_KILL) brutal_only = false;
       }
       j->i = j->n;
-      j->deadline_ns = (forever || brutal_only) ? -1 : now_ns() + longest * 1000000LL;
+      if (!forever && !brutal_only && j->pending) arm_deadline(s, longest);
     }
     return j->pending != 0;
   }
@@ -418,7 +459,7 @@ static bool stop_phase(sup *s)
       continue;
     }
     j->cur = c;
-    j->deadline_ns = c->shutdown > 0 ? now_ns() + c->shutdown * 1000000LL : -1;
+    if (c->shutdown > 0) arm_deadline(s, c->shutdown);
   }
   return true;
 }
@@ -427,7 +468,8 @@ static bool stop_phase(sup *s)
 static void job_deadline(sup *s)
 {
   job *j = &s->job;
-  j->deadline_ns = -1;
+  j->timer = 0; /* it fired */
+  j->timer_seq = 0;
   if (!j->parallel) {
     if (j->cur) rusm_kill(j->cur->pid);
     return;
@@ -591,6 +633,7 @@ static bool match_job(const rusm_msg *m, void *ctx)
     case RUSM_MSG_EXIT:
       return j->await && rusm_msg_sender(m) == j->await->pid;
     case RUSM_MSG_USER: {
+      if (is_deadline(s, m)) return true;
       if (!j->await) return false;
       rusm_server_msg sm;
       return rusm_server_msg_parse(m, &sm) == RUSM_SMSG_REPLY && sm.from.ref == j->await_ref &&
@@ -614,6 +657,7 @@ static void job_msg(sup *s, const rusm_msg *m)
         j->pending--;
       else
         j->cur = NULL;
+      if (!j->cur && !j->pending) disarm_deadline(j);
       return;
     }
     case RUSM_MSG_EXIT: { /* the child died before its start ack */
@@ -625,7 +669,10 @@ static void job_msg(sup *s, const rusm_msg *m)
       return;
     }
     case RUSM_MSG_USER:
-      j->await = NULL;
+      if (is_deadline(s, m))
+        job_deadline(s);
+      else
+        j->await = NULL;
       return;
   }
 }
@@ -891,6 +938,7 @@ static rusm_run_result sup_run(void *body, uint32_t budget)
   sup *s = body;
   if (!s->started) {
     s->started = true;
+    s->self = rusm_self();
     if (s->nkids && s->strategy != RUSM_SIMPLE_ONE_FOR_ONE) job_begin(s, JOB_INITIAL, NULL);
   }
   uint32_t used = 0;
@@ -905,16 +953,7 @@ static rusm_run_result sup_run(void *body, uint32_t budget)
     if (s->job.kind != JOB_NONE) {
       m = rusm_body_take(match_job, s);
       if (!m) {
-        int64_t wait = RUSM_INFINITY;
-        if (s->job.deadline_ns >= 0 && !s->job.starting) {
-          int64_t left = s->job.deadline_ns - now_ns();
-          if (left <= 0) {
-            job_deadline(s);
-            continue;
-          }
-          wait = (left + 999999) / 1000000;
-        }
-        rusm_body_wait(wait);
+        rusm_body_wait(RUSM_INFINITY);
         return RUSM_RUN_WAIT;
       }
       job_msg(s, m);

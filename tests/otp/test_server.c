@@ -336,6 +336,16 @@ static void parent_fn(const void *arg, size_t len)
   rusm_exit(rusm_reason_str("parent_gone"));
 }
 
+/* A linked process that is not the server's parent exits. */
+static void poker(const void *arg, size_t len)
+{
+  rusm_pid srv;
+  if (len != sizeof srv) return;
+  memcpy(&srv, arg, sizeof srv);
+  rusm_link(srv);
+  rusm_exit(rusm_reason_str("poke"));
+}
+
 static void t_parent_exit(tctx *ctx)
 {
   parent_arg a = {&ctx->log, rusm_self()};
@@ -357,14 +367,10 @@ static void t_parent_exit(tctx *ctx)
   rusm_call_result r;
   rusm_call(srv, "get", 3, 1000, &r);
   rusm_call_result_free(&r);
-  rusm_process_flag_set(RUSM_FLAG_TRAP_EXIT, true);
-  CHECK(ctx, rusm_link(srv) == 0);
-  CHECK(ctx, rusm_exit_signal(srv, rusm_reason_str("poke")) == 0);
+  CHECK(ctx, rusm_spawn(poker, &srv, sizeof srv, NULL) != 0);
   CHECK(ctx, elog_wait(&ctx->log, 1, 1000));
   CHECK_EVENTS(ctx, 0, "info:exit:user:poke");
-  rusm_unlink(srv);
-  rusm_server_stop(NULL, srv, RUSM_REASON(RUSM_EXIT_NORMAL), 1000);
-  rusm_process_flag_set(RUSM_FLAG_TRAP_EXIT, false);
+  CHECK(ctx, rusm_server_stop(NULL, srv, RUSM_REASON(RUSM_EXIT_NORMAL), 1000) == 0);
 }
 
 /* ---- a handler body uses the asynchronous request */

@@ -162,6 +162,7 @@ static void t_temporary_sibling(tctx *ctx)
                               wk_spec("b", &ab, RUSM_PERMANENT, 1000)};
   rusm_sup_spec spec = {RUSM_ONE_FOR_ALL, 10, 5000, specs, 3};
   rusm_pid sup = rusm_supervisor_start_link(&spec);
+  rusm_supervisor_which_children(NULL, sup, NULL, 0); /* the start is over */
   int mark = elog_count(&ctx->log);
   rusm_pid a = crash_child(NULL, sup, "a");
   CHECK(ctx, wait_pid_change(sup, "a", a) != 0);

@@ -169,6 +169,7 @@ static void t_intensity(tctx *ctx)
                           wk_spec("b", &ab, RUSM_PERMANENT, 1000)};
   rusm_sup_spec s = {RUSM_ONE_FOR_ONE, 2, 5000, c, 2};
   rusm_pid sup = rusm_supervisor_start_link(&s);
+  rusm_supervisor_which_children(NULL, sup, NULL, 0); /* the start is over */
   int mark = elog_count(&ctx->log);
   for (int i = 0; i < 3; i++) {
     rusm_pid a = crash_child(NULL, sup, "a");
