@@ -73,6 +73,12 @@ typedef struct cc {
   uint32_t noff, capoff;
   uint32_t nl;
   uint32_t nparams, nresults;
+  /* Locals still holding their initial zero: true for a local not yet
+  ** written in code order, as long as no loop was entered (before the
+  ** first loop every path runs forward through the code in order). */
+  uint8_t *zero;
+  uint32_t capzero;
+  bool seen_loop;
   uint32_t last_label;       /* ncode when the last label was bound */
   /* The last instruction with a retargetable destination operand. */
   uint32_t dst_at, dst_opnd, dst_end;
@@ -433,8 +439,12 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   bool refs = false;
   for (uint32_t i = 0; i < h; i++)
     if (c->st[i].kind == CE_LOC && c->st[i].idx == n) refs = true;
+  bool still_zero = !c->seen_loop && n < c->nl && c->zero[n];
+  if (n < c->nl && !(still_zero && v.kind == CE_CONST && v.imm == 0)) c->zero[n] = 0;
   if (v.kind == CE_LOC && v.idx == n) {
     /* local.set n (local.get n): nothing to do. */
+  } else if (v.kind == CE_CONST && v.imm == 0 && still_zero) {
+    /* Storing zero into a local that is still zero (clang's prologues). */
   } else if (!refs && v.kind == CE_STK && c->dst_end == c->ncode && c->dst_at != NONE &&
              c->last_label <= c->dst_at && !c->bad &&
              get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, h)) {
@@ -546,6 +556,10 @@ static bool compile_body(cc *c, uint32_t fidx) {
   c->dst_end = NONE;
   c->bad = false;
   c->op_off = f->code_offset;
+  c->seen_loop = false;
+  if (!GROW(c, zero, capzero, capzero, c->nl + 1)) return false;
+  memset(c->zero, 0, c->nl);
+  memset(c->zero + c->nparams, 1, f->nlocals);
   push_ctl(c, CT_FUNC, 0, ft->nresults);
 
   while (!c->bad && c->nctl > 0) {
@@ -574,6 +588,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
       if (!n) break;
       bind_label(c);
       if (op == 0x03) {
+        c->seen_loop = true;
         n->label = c->ncode;
         emit(c, WOP_loop_head, 1);
       }
@@ -1142,6 +1157,7 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   free(c.fix);
   free(c.tg);
   free(c.offmap);
+  free(c.zero);
   if (!ok) {
     compiled_free(comp);
     return NULL;

@@ -29,6 +29,8 @@ rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst) {
   }
   e->stack_cap = INITIAL_SLOTS;
   e->frames_cap = INITIAL_FRAMES;
+  e->stack_end = e->stack + e->stack_cap;
+  e->frames_end = e->frames + e->frames_cap;
   e->state = WEXEC_IDLE;
   return e;
 }
@@ -46,10 +48,15 @@ bool wasm_exec_grow_stack(rusm_wasm_exec *e, size_t need) {
   size_t nc = e->stack_cap * 2;
   while (nc < need) nc *= 2;
   if (nc > WEXEC_MAX_SLOTS) nc = WEXEC_MAX_SLOTS;
+  uintptr_t old = (uintptr_t)e->stack;
   wslot *ns = realloc(e->stack, nc * sizeof *ns);
   if (!ns) return false;
+  /* Call records hold raw frame pointers: move them with the stack. */
+  for (uint32_t i = 0; i < e->nframes; i++)
+    e->frames[i].fp = (wslot *)((uintptr_t)e->frames[i].fp - old + (uintptr_t)ns);
   e->stack = ns;
   e->stack_cap = nc;
+  e->stack_end = ns + nc;
   return true;
 }
 
@@ -61,6 +68,7 @@ bool wasm_exec_grow_frames(rusm_wasm_exec *e) {
   if (!nf) return false;
   e->frames = nf;
   e->frames_cap = nc;
+  e->frames_end = nf + nc;
   return true;
 }
 

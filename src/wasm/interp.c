@@ -42,7 +42,7 @@
 
 /* Reload what depends on the current instance or may move: memory base
 ** and size (memory.grow, calls that may grow) and the globals array. */
-#define RELOAD() do { mem = inst->mem; mb = mem->base; ms = mem->size; globs = inst->globals; } while (0)
+#define RELOAD() do { mb = inst->mem->base; ms = inst->mem->size; } while (0)
 
 #ifdef RUSM_WASM_NO_FUEL
 #define CHARGE() ((void)0)
@@ -72,6 +72,18 @@ static rusm_wasm_host_status call_host(const wfuncinst *fi, rusm_wasm_instance *
   return hs;
 }
 
+/* Makes room for a callee frame of `need` slots starting `off` slots into
+** the stack, and for one more call record (nframes records in use).  The
+** stacks may move: the caller recomputes its pointers.  False at the
+** limits (the caller traps).  Takes no addresses of the interpreter's
+** locals, which would keep them out of registers. */
+static bool grow_stacks(rusm_wasm_exec *e, size_t off, size_t need, uint32_t nframes) {
+  e->nframes = nframes;
+  if (!wasm_exec_grow_stack(e, off + need)) return false;
+  if (nframes == e->frames_cap && !wasm_exec_grow_frames(e)) return false;
+  return true;
+}
+
 static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *const **table) {
 #define WOP_ADDR(n) &&L_##n,
   static const void *const handlers[WOP_COUNT] = {WOPS(WOP_ADDR)};
@@ -85,12 +97,10 @@ static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *cons
   const int64_t fuel_start = fuel;
   const wcell *pc = e->pc;
   wslot *fp = e->stack + e->fp_off;
-  wslot *stack_end = e->stack + e->stack_cap;
   rusm_wasm_instance *inst = e->cur;
-  wasm_memory *mem;
+  wframe *fr = e->frames + e->nframes;   /* next free call record */
   uint8_t *mb;
   uint64_t ms;
-  wglobal **globs;
   rusm_wasm_trap trapk = RUSM_WASM_TRAP_NONE;
   rusm_wasm_status status;
   const wfuncinst *fi;
@@ -132,32 +142,33 @@ L_br_table: {
 L_return1:
   fp[0] = S(0);
   /* fall through */
-L_return: {
-  wframe *fr = &e->frames[--e->nframes];
+L_return:
+  --fr;
   pc = fr->ret_pc;
-  fp = e->stack + fr->fp_off;
-  inst = fr->inst;
-  RELOAD();
+  fp = fr->fp;
+  /* mb/ms are this loop's locals, so a memory.grow in the callee already
+  ** updated them; only a change of instance needs a reload. */
+  if (UNLIKELY(fr->inst != inst)) {
+    inst = fr->inst;
+    RELOAD();
+  }
   NEXT();
-}
 L_call: {
   const wfunc *f = pc[2].ptr;
   CHARGE();
   nfp = fp + A(0);
-  if (UNLIKELY(nfp + f->frame_slots > stack_end || e->nframes == e->frames_cap)) {
-    size_t off = (size_t)(fp - e->stack);
-    if (!wasm_exec_grow_stack(e, off + A(0) + f->frame_slots) ||
-        (e->nframes == e->frames_cap && !wasm_exec_grow_frames(e)))
-      TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
+  if (UNLIKELY(nfp + f->frame_slots > e->stack_end || fr == e->frames_end)) {
+    size_t base = A(0), off = (size_t)(fp - e->stack);
+    uint32_t nf = (uint32_t)(fr - e->frames);
+    if (!grow_stacks(e, off, base + f->frame_slots, nf)) TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
     fp = e->stack + off;
-    stack_end = e->stack + e->stack_cap;
-    nfp = fp + A(0);
+    fr = e->frames + nf;
+    nfp = fp + base;
   }
-  wframe *fr = &e->frames[e->nframes++];
   fr->ret_pc = pc + 3;
-  fr->fp_off = (size_t)(fp - e->stack);
-  fr->func = f;
+  fr->fp = fp;
   fr->inst = inst;
+  fr++;
   for (uint32_t i = f->nparams, end = f->nparams + f->nlocals; i < end; i++) nfp[i].u64 = 0;
   fp = nfp;
   pc = f->code;
@@ -192,6 +203,7 @@ call_fi: {
   if (fi->host) {
     e->pc = pc;
     e->fp_off = (size_t)(fp - e->stack);
+    e->nframes = (uint32_t)(fr - e->frames);
     e->cur = inst;
     rusm_wasm_host_status hs = call_host(fi, inst, nfp);
     if (hs == RUSM_WASM_HOST_TRAP) TRAP(RUSM_WASM_TRAP_HOST);
@@ -208,21 +220,18 @@ call_fi: {
     NEXT();
   }
   const wfunc *f = fi->code;
-  if (UNLIKELY(nfp + f->frame_slots > stack_end || e->nframes == e->frames_cap)) {
-    size_t off = (size_t)(fp - e->stack);
-    size_t base = (size_t)(nfp - fp);
-    if (!wasm_exec_grow_stack(e, off + base + f->frame_slots) ||
-        (e->nframes == e->frames_cap && !wasm_exec_grow_frames(e)))
-      TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
+  if (UNLIKELY(nfp + f->frame_slots > e->stack_end || fr == e->frames_end)) {
+    size_t base = (size_t)(nfp - fp), off = (size_t)(fp - e->stack);
+    uint32_t nf = (uint32_t)(fr - e->frames);
+    if (!grow_stacks(e, off, base + f->frame_slots, nf)) TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
     fp = e->stack + off;
-    stack_end = e->stack + e->stack_cap;
+    fr = e->frames + nf;
     nfp = fp + base;
   }
-  wframe *fr = &e->frames[e->nframes++];
   fr->ret_pc = retpc;
-  fr->fp_off = (size_t)(fp - e->stack);
-  fr->func = f;
+  fr->fp = fp;
   fr->inst = inst;
+  fr++;
   for (uint32_t i = f->nparams, end = f->nparams + f->nlocals; i < end; i++) nfp[i].u64 = 0;
   fp = nfp;
   pc = f->code;
@@ -249,10 +258,10 @@ L_select: {
   DISPATCH(3);
 }
 L_global_get:
-  S(1) = globs[A(0)]->val;
+  S(1) = inst->globals[A(0)]->val;
   DISPATCH(2);
 L_global_set:
-  globs[A(0)]->val = S(1);
+  inst->globals[A(0)]->val = S(1);
   DISPATCH(2);
 L_ref_func:
   S(1).ref = inst->funcs[A(0)];
@@ -507,10 +516,10 @@ L_f64_neg:
   STORE(st64, 8, uint64_t)
 
 L_memory_size:
-  S(0).u64 = mem->pages;
+  S(0).u64 = inst->mem->pages;
   DISPATCH(2);
 L_memory_grow: {
-  int64_t r = wasm_memory_grow(mem, S(0).u32);
+  int64_t r = wasm_memory_grow(inst->mem, S(0).u32);
   S(1).u64 = (uint32_t)(int32_t)r;
   RELOAD();
   DISPATCH(2);
@@ -610,10 +619,13 @@ do_trap: {
   e->trap = trapk;
   e->trap_func = UINT32_MAX;
   e->trap_offset = 0;
-  if (e->nframes) {
-    const wfunc *f = e->frames[e->nframes - 1].func;
+  /* The trapping function is the one whose code holds pc (cold path, so
+  ** a scan instead of a per-frame record). */
+  for (uint32_t k = 0; inst && k < inst->c->nfuncs; k++) {
+    const wfunc *f = &inst->c->funcs[k];
+    if (!f->code || pc < f->code || pc >= f->code + f->ncode) continue;
     e->trap_func = f->index;
-    if (pc >= f->code && pc < f->code + f->ncode && f->noffmap) {
+    if (f->noffmap) {
       uint32_t at = (uint32_t)(pc - f->code), lo = 0, hi = f->noffmap;
       while (hi - lo > 1) {
         uint32_t mid = (lo + hi) / 2;
@@ -621,12 +633,14 @@ do_trap: {
       }
       e->trap_offset = f->offmap[2 * lo + 1];
     }
+    break;
   }
   status = RUSM_WASM_TRAPPED;
   e->state = WEXEC_TRAPPED;
   goto leave;
 }
 leave:
+  e->nframes = (uint32_t)(fr - e->frames);
   e->pc = pc;
   e->fp_off = (size_t)(fp - e->stack);
   e->cur = inst;

@@ -133,12 +133,11 @@ void wasm_linker_keep(rusm_wasm_linker *l, rusm_wasm_instance *inst);
 /* instance.c: export lookup. */
 bool wasm_instance_export(rusm_wasm_instance *inst, const char *name, size_t len, wextern *out);
 
-/* A call record on the exec's control stack.  fp is an offset so the value
-** stack can be reallocated when it grows. */
+/* A call record on the exec's control stack: the caller's state.  When
+** the value stack is reallocated, wasm_exec_grow_stack rebases fp. */
 typedef struct wframe {
   const wcell *ret_pc;
-  size_t fp_off;
-  const wfunc *func;         /* the caller (for trap locations) */
+  wslot *fp;
   struct rusm_wasm_instance *inst;
 } wframe;
 
@@ -152,7 +151,9 @@ struct rusm_wasm_exec {
   struct rusm_wasm_instance *inst;
   wslot *stack;
   size_t stack_cap;          /* in slots */
+  wslot *stack_end;          /* stack + stack_cap */
   wframe *frames;
+  wframe *frames_end;        /* frames + frames_cap */
   uint32_t nframes, frames_cap;
   int state;
   /* Where a paused run continues. */
