@@ -15,7 +15,9 @@
 **                                    'X' stop request (a call whose answer
 **                                    is the server's exit; see rusm_server_stop),
 **                                    'P' start ping (answered with an empty
-**                                    reply once init has run; see rusm_send_ping)
+**                                    reply once init has run; see rusm_send_ping);
+**                                    'T' and 'K' are private timer messages a
+**                                    process sends itself (call proxy, supervisor)
 **     offset 4  flags (uint32)       bit 0 SYNC: made by rusm_call (a reply
 **                                    echoes the request's flags)
 **     offset 8  ref (uint64)         call reference; 0 for a cast
@@ -159,7 +161,9 @@ typedef struct rusm_server_ops {
   /* Optional. Everything else: EXIT (when trapping exits), DOWN, raw
   ** messages, stray replies. m is borrowed. */
   int (*handle_info)(void *state, rusm_msg *m);
-  /* Optional: runs once when the server ends for any reason, if init ran. */
+  /* Optional: runs once when the server ends, for any reason (a kill
+  ** included: unlike gen_server, whose terminate needs trap_exit), provided
+  ** init succeeded. The state is freed after it. */
   void (*terminate)(void *state, rusm_reason why);
 } rusm_server_ops;
 

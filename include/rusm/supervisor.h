@@ -24,17 +24,33 @@
 **    signal sent from outside any process) shuts the tree down and ends the
 **    supervisor with that reason.
 **
-** A supervisor is a stackless process of body kind "supervisor". Starting is
-** asynchronous: start returns the pid at once and the supervisor starts its
-** children as its first act, before it answers any request, so a request
-** always sees the tree started. A child that fails in its init is a crash
-** like any other (counted against the intensity). A start function that
-** returns 0 at the initial start ends the supervisor with reason
-** "failed_to_start_child:<id>".
+** A supervisor is a stackless process of body kind "supervisor" (it traps
+** exits). rusm_supervisor_start_link returns the pid at once; the
+** supervisor's first act is to start its children, and it answers no
+** request before that is over, so a request always sees the tree started.
+** Starts are ordered as in OTP: a server child or a supervisor child is
+** asked for a start ack (rusm_send_ping) and the next child starts only
+** once the ack is in -- for a nested supervisor, once its own children are
+** up -- so the whole tree starts depth first, in order. Coroutine, handler
+** and start-function children cannot ack: their start is the spawn alone,
+** and their init runs concurrently with the next start.
+**
+** A start failure (a start that returns 0, or a child that dies before its
+** ack, e.g. its init fails) at the supervisor's own start ends the
+** supervisor with reason "failed_to_start_child:<id>" after shutting down
+** the children already started; during a restart it counts as one more
+** restart (so a child that cannot start exhausts the intensity); for
+** start_child / restart_child it is the error RUSM_SUP_ERR_START.
+**
+** While it shuts a child down or waits for a start ack, a supervisor takes
+** only the message it waits for; crashes of other children and requests
+** stay queued, in order, and are handled afterwards (OTP does the same).
 **
 ** Management functions (which_children, start_child, ...) are calls: they
 ** work from a coroutine process (rt may be NULL) or from any non-process
-** thread (rt required); not from a handler body, which cannot block.
+** thread (rt required); not from a handler body, which cannot block. All
+** return RUSM_SUP_OK or a RUSM_SUP_ERR_* code; nothing they return needs
+** freeing.
 */
 #ifndef RUSM_SUPERVISOR_H
 #define RUSM_SUPERVISOR_H
@@ -97,10 +113,12 @@ struct rusm_sup_spec {
 };
 
 /* In a process: starts a supervisor linked to the caller (the usual way,
-** and how a supervisor starts a nested one). Returns its pid, or 0. */
+** and how a supervisor starts a nested one). spec is copied; the pointers
+** in its child specs stay borrowed. Returns its pid, or 0 (a bad spec: no
+** or several start methods, a missing or duplicate id, ...). */
 rusm_pid rusm_supervisor_start_link(const rusm_sup_spec *spec);
-/* From any thread: starts a root supervisor, linked to nothing. Returns
-** its pid, or 0. Stop it with rusm_supervisor_stop. */
+/* From any thread: starts a root supervisor, linked to nothing; spec as
+** above. Returns its pid, or 0. Stop it with rusm_supervisor_stop. */
 rusm_pid rusm_runtime_supervisor_start(rusm_runtime *rt, const rusm_sup_spec *spec);
 
 /* Errors of the management functions. */
@@ -108,7 +126,7 @@ rusm_pid rusm_runtime_supervisor_start(rusm_runtime *rt, const rusm_sup_spec *sp
 #define RUSM_SUP_ERR_NOT_FOUND (-1)  /* no child with that id / pid */
 #define RUSM_SUP_ERR_RUNNING (-2)    /* restart/delete of a running child */
 #define RUSM_SUP_ERR_EXISTS (-3)     /* start_child with an id already present */
-#define RUSM_SUP_ERR_START (-4)      /* the child's start returned 0 */
+#define RUSM_SUP_ERR_START (-4)      /* the start returned 0, or the child died before its ack */
 #define RUSM_SUP_ERR_CALL (-5)       /* the supervisor is dead or the call failed */
 #define RUSM_SUP_ERR_BADARG (-6)     /* a bad spec, or an operation the strategy forbids */
 
@@ -119,8 +137,9 @@ typedef struct rusm_child_info {
   bool is_supervisor;
 } rusm_child_info;
 
-/* Fills up to max entries in start order; returns the number of children
-** (may exceed max), or RUSM_SUP_ERR_CALL. */
+/* Fills up to max entries of the caller's array out (NULL with max 0 just
+** counts) in start order; returns the number of children (may exceed max),
+** or RUSM_SUP_ERR_CALL. */
 int rusm_supervisor_which_children(rusm_runtime *rt, rusm_pid sup, rusm_child_info *out,
                                    size_t max);
 /* Adds a child (spec copied as for the supervisor's own children) and
