@@ -19,6 +19,8 @@
 **   assert_malformed/assert_invalid) test a text parser RUSM does not have:
 **   skipped. SIMD files (simd_*) are out of scope: every assertion skipped.
 ** - Unknown command kinds and unknown value types are failures.
+** - An action on an export whose name holds a NUL byte is skipped: wasm.h
+**   names exports by C string (one case, names.wast line 637).
 ** - assert_invalid / assert_malformed require the exact error kind
 **   (RUSM_WASM_ERR_INVALID resp. MALFORMED), except for the few cases in
 **   either_kind[] below. Their message, and the error message of
@@ -420,6 +422,12 @@ static void run_action(file_state *st, json_t *action, outcome *o) {
     snprintf(o->why, sizeof o->why, "action without type or field");
     return;
   }
+  if (strlen(field) != json_string_length(json_object_get(action, "field"))) {
+    /* wasm.h names exports by C string, so a name with a NUL byte (one
+    ** case, in names.wast) cannot be called at all: skipped, not failed. */
+    o->kind = OUT_SKIP;
+    return;
+  }
   if (!r) {
     snprintf(o->why, sizeof o->why, "no module instance%s%s (did it fail to load?)",
              modname ? " " : "", modname ? modname : "");
@@ -751,7 +759,8 @@ static void run_file(const char *path, counts *c) {
   else snprintf(st.dir, sizeof st.dir, ".");
 
   json_error_t jerr;
-  json_t *root = json_load_file(path, 0, &jerr);
+  /* names.wast has an export name with NUL bytes: allow them in JSON */
+  json_t *root = json_load_file(path, JSON_ALLOW_NUL, &jerr);
   json_t *cmds = root ? json_object_get(root, "commands") : NULL;
   if (!json_is_array(cmds)) {
     fail(&st, "cannot read %s: %s", path, root ? "no command list" : jerr.text);
