@@ -8,8 +8,12 @@
 # build/), then runs each kernel:
 #   native       native_<k> N REPS, median of REPS calls in one process
 #   ours         build/bench/wasm/bench_guest: median of REPS calls, with
-#                unlimited fuel, and again in slices of $SLICE fuel units
-#                (fuel_overhead_pct compares the two)
+#                unlimited fuel (guest.*.x_native); for fuel_overhead_pct
+#                also in slices of $SLICE fuel units (resumed after each
+#                OUT_OF_FUEL) and under bench_guest_nofuel, the engine
+#                built with -DRUSM_WASM_NO_FUEL (no fuel checks at all):
+#                fuel_overhead_pct = geomean(sliced / no-fuel build) - 1,
+#                fuel_slicing_overhead_pct = geomean(sliced / unlimited) - 1
 #   v8           node --no-liftoff (the optimizing tier: the figure quoted
 #                as v8_x_native) and node's default tiering
 #                (v8_default_x_native), both with --no-concurrent-marking,
@@ -38,6 +42,7 @@ REPS=${BENCH_WASM_REPS:-5}
 OURS_REPS=${BENCH_WASM_OURS_REPS:-3}
 SLICE=${BENCH_WASM_SLICE:-10000}
 GUEST=$B/bench/wasm/bench_guest
+GUEST_NOFUEL=$B/bench/wasm/bench_guest_nofuel
 
 KERNELS=(fib sieve matmul intmath nbody mandel hash sort vm bintree fptr)
 # N: size for native/ours/v8 (native ~50 ms on the 2-vCPU EPYC VM);
@@ -62,7 +67,7 @@ esac
 fail=0
 note() { echo "bench/wasm: $*" >&2; }
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) print ""; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" -v p="${3:-2}" 'BEGIN { if (a == "" || b == "" || b <= 0) print ""; else printf "%.*f", p, a / b }'; }
 median3() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # ------------------------------------------------------------ building
@@ -86,7 +91,7 @@ build_kernel() { # $1 kernel; builds native_$1, $1.wasm, $1_interp_NI.wasm
   fi
 }
 
-declare -A X_OURS=() X_V8=() X_V8D=() X_INT=() FUEL_RATIO=()
+declare -A X_OURS=() X_V8=() X_V8D=() X_INT=() FUEL_RATIO=() FUEL_SLICING=()
 have_ours=1
 if [[ ! -x $GUEST ]]; then
   have_ours=0
@@ -94,9 +99,19 @@ if [[ ! -x $GUEST ]]; then
   note "our engine's driver $GUEST is not built: skipping our engine (guest.*.x_native, fuel_overhead_pct)"
 fi
 
-run_ours() { # $1 kernel [$2 slice]; prints "checksum C ns T ..." or nothing (error on stderr)
+have_nofuel=0
+if (( do_fuel && have_ours )); then
+  # the engine built with -DRUSM_WASM_NO_FUEL (bench/wasm/CMakeLists.txt)
+  if cmake --build "$B" --target bench_guest_nofuel >/dev/null 2>&1 && [[ -x $GUEST_NOFUEL ]]; then
+    have_nofuel=1
+  else
+    note "cannot build $GUEST_NOFUEL: fuel_overhead_pct left out"
+  fi
+fi
+
+run_ours() { # $1 kernel [$2 slice [$3 driver]]; prints "checksum C ns T ..." or nothing (error on stderr)
   local out
-  if ! out=$("$GUEST" run "$KDIR/$1.wasm" "${N[$1]}" "$OURS_REPS" ${2:+"$2"} 2>&1); then
+  if ! out=$("${3:-$GUEST}" run "$KDIR/$1.wasm" "${N[$1]}" "$OURS_REPS" ${2:+"$2"} 2>&1); then
     note "OUR ENGINE FAILED on kernel $1${2:+ (fuel slices of $2)}: $out"
     return 1
   fi
@@ -124,9 +139,13 @@ if (( do_guest || do_fuel )); then
     if (( have_ours )); then
       if o=$(run_ours "$k"); then
         check "ours $k" "$nat_sum" "$(field checksum <<<"$o")" && X_OURS[$k]=$(ratio "$(field ns <<<"$o")" "$nat_ns")
-        if (( do_fuel )) && [[ -n ${X_OURS[$k]:-} ]] && f=$(run_ours "$k" "$SLICE"); then
-          check "ours $k (fuel)" "$nat_sum" "$(field checksum <<<"$f")" &&
-            FUEL_RATIO[$k]=$(awk -v a="$(field ns <<<"$f")" -v b="$(field ns <<<"$o")" 'BEGIN { printf "%.4f", a / b }')
+        if (( have_nofuel )) && [[ -n ${X_OURS[$k]:-} ]] && f=$(run_ours "$k" "$SLICE") &&
+           z=$(run_ours "$k" 0 "$GUEST_NOFUEL"); then
+          check "ours $k (fuel slices)" "$nat_sum" "$(field checksum <<<"$f")" &&
+          check "ours $k (no fuel build)" "$nat_sum" "$(field checksum <<<"$z")" && {
+            FUEL_RATIO[$k]=$(ratio "$(field ns <<<"$f")" "$(field ns <<<"$z")" 4)
+            FUEL_SLICING[$k]=$(ratio "$(field ns <<<"$f")" "$(field ns <<<"$o")" 4)
+          }
         fi
       else
         fail=1
@@ -189,7 +208,12 @@ fi
 
 if (( do_fuel && ${#FUEL_RATIO[@]} )); then
   (( ${#FUEL_RATIO[@]} < ${#selected[@]} )) && note "fuel_overhead_pct is over ${#FUEL_RATIO[@]} of ${#selected[@]} kernels"
-  echo "fuel_overhead_pct: $(printf '%s\n' "${FUEL_RATIO[@]}" | awk '{ s += log($1); n++ } END { printf "%.1f", (exp(s / n) - 1) * 100 }') %"
+  pct() { printf '%s\n' "$@" | awk '{ s += log($1); n++ } END { printf "%.1f", (exp(s / n) - 1) * 100 }'; }
+  # with fuel checks, a finite budget run in slices of $SLICE units, vs the
+  # same engine built with -DRUSM_WASM_NO_FUEL (no checks at all)
+  echo "fuel_overhead_pct: $(pct "${FUEL_RATIO[@]}") %"
+  # the part due to slicing alone: sliced vs unlimited budget, same build
+  echo "fuel_slicing_overhead_pct: $(pct "${FUEL_SLICING[@]}") %"
 fi
 
 if (( do_inst && have_ours )); then
