@@ -87,6 +87,9 @@ typedef struct cc {
   uint32_t cmp_at;
   int cmp_kind;
   bool cmp64, cmp_si;
+  /* The last conditional branch emitted (for turning it backward). */
+  uint32_t br_at;
+  int br_op;
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -292,9 +295,13 @@ static void emit_branch(cc *c, uint32_t depth) {
     return;
   }
   emit_moves(c, k->height, label_arity(k));
-  uint32_t at = emit(c, WOP_br, 2);
-  if (k->kind == CT_LOOP) target_cell(c, at + 1, k->label);
-  else add_fix(c, k, at + 1);
+  if (k->kind == CT_LOOP) {
+    uint32_t at = emit(c, WOP_br_back, 2);
+    target_cell(c, at + 1, k->label + 1);
+  } else {
+    uint32_t at = emit(c, WOP_br, 2);
+    add_fix(c, k, at + 1);
+  }
 }
 /* Sets the target of the branch cell at `cell` to label depth (no moves). */
 static void branch_cell(cc *c, uint32_t cell, uint32_t depth) {
@@ -318,6 +325,30 @@ static bool fusable_cmp(cc *c) {
   if (c->st[h].kind != CE_STK) return false;
   return get_opnd(c, c->cmp_at, c->cmp_kind == 10 ? 1 : 2) == slot_at(c, h);
 }
+/* Whether the last instruction (nothing emitted and no label bound since)
+** is `op` with its destination operand `dopnd` equal to `slot`: then its
+** result is only used by what is being translated, and it may be merged. */
+static bool last_is(cc *c, int op, int dopnd, uint32_t slot) {
+  if (c->bad || c->dst_at == NONE || c->dst_end != c->ncode || c->last_label > c->dst_at) return false;
+  if (c->code[c->dst_at].h != c->H[op] || (int)c->dst_opnd != dopnd) return false;
+  return get_opnd(c, c->dst_at, dopnd) == slot;
+}
+
+/* A branch to a loop label becomes its backward form (fuel is charged
+** there, and the loop_head instruction is skipped). */
+static int back_op(int op) {
+  switch (op) {
+  case WOP_br: return WOP_br_back;
+  case WOP_br_if_nz: return WOP_br_if_nz_back;
+  case WOP_br_if_z: return WOP_br_if_z_back;
+  case WOP_br_if_nz64: return WOP_br_if_nz64_back;
+  case WOP_br_if_z64: return WOP_br_if_z64_back;
+  default:
+    if (op >= WOP_brc_i32_eq_ss && op <= WOP_brc_i64_ge_u_si) return WOP_brcb_i32_eq_ss + (op - WOP_brc_i32_eq_ss);
+    return op;
+  }
+}
+
 static const int cmp_invert[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
 
 /* Emits a conditional branch on the top entry (popped) to cell-patching
@@ -326,25 +357,31 @@ static const int cmp_invert[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
 static uint32_t emit_cond_branch(cc *c, bool when_true) {
   if (fusable_cmp(c)) {
     uint32_t at = c->cmp_at;
-    int kind = c->cmp_kind;
+    int kind = c->cmp_kind, op;
     if (kind == 10) {
-      int op = c->cmp64 ? (when_true ? WOP_br_if_z64 : WOP_br_if_nz64)
-                        : (when_true ? WOP_br_if_z : WOP_br_if_nz);
-      c->code[at].h = c->H[op];
+      op = c->cmp64 ? (when_true ? WOP_br_if_z64 : WOP_br_if_nz64)
+                    : (when_true ? WOP_br_if_z : WOP_br_if_nz);
       opnd(c, at, 1, 0);
     } else {
       if (!when_true) kind = cmp_invert[kind];
       int base = c->cmp64 ? WOP_brc_i64_eq_ss : WOP_brc_i32_eq_ss;
-      c->code[at].h = c->H[base + 2 * kind + (c->cmp_si ? 1 : 0)];
+      op = base + 2 * kind + (c->cmp_si ? 1 : 0);
     }
+    if (!c->bad) c->code[at].h = c->H[op];
     c->cmp_at = NONE;
+    c->dst_at = NONE;
+    c->br_at = at;
+    c->br_op = op;
     pop_n(c, 1);
     return at + 2;
   }
   uint32_t s = slot_of(c, c->nst - 1);
   pop_n(c, 1);
-  uint32_t at = emit(c, when_true ? WOP_br_if_nz : WOP_br_if_z, 3);
+  int op = when_true ? WOP_br_if_nz : WOP_br_if_z;
+  uint32_t at = emit(c, op, 3);
   opnd(c, at, 0, s);
+  c->br_at = at;
+  c->br_op = op;
   return at + 2;
 }
 
@@ -360,8 +397,40 @@ static bool fits_imm(uint64_t v, bool is64) {
 static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) {
   uint32_t ha = c->nst - 2;
   centry a = c->st[ha], b = c->st[ha + 1];
+  if (op_ss == WOP_i32_add_ss && a.kind != CE_CONST && b.kind != CE_CONST) {
+    /* x + (y << k) or (y << k) + x: one i32_add_shl [x y][d k]. */
+    int which = -1;
+    if (b.kind == CE_STK && last_is(c, WOP_i32_shl_si, 2, slot_at(c, ha + 1))) which = 1;
+    else if (a.kind == CE_STK && last_is(c, WOP_i32_shl_si, 2, slot_at(c, ha))) which = 0;
+    if (which >= 0) {
+      uint32_t at = c->dst_at;
+      uint32_t x = which == 1 ? slot_of(c, ha) : slot_of(c, ha + 1);
+      uint32_t y = get_opnd(c, at, 0), k = get_opnd(c, at, 1);
+      c->code[at].h = c->H[WOP_i32_add_shl];
+      opnd(c, at, 0, x);
+      opnd(c, at, 1, y);
+      opnd(c, at, 2, slot_at(c, ha));
+      opnd(c, at, 3, k);
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 2);
+      return;
+    }
+  }
   uint32_t at, sa;
   bool si = false;
+  if (!is64 && b.kind == CE_CONST && a.kind == CE_STK &&
+      ((op_ss == WOP_i32_and_ss && last_is(c, WOP_i32_shr_u_si, 2, slot_at(c, ha))) ||
+       (op_ss == WOP_i32_add_ss && last_is(c, WOP_i32_shl_si, 2, slot_at(c, ha))))) {
+    /* (x >> k) & m, (x << k) + imm: one instruction [x k][d imm]. */
+    at = c->dst_at;
+    c->code[at].h = c->H[op_ss == WOP_i32_and_ss ? WOP_i32_shr_u_and : WOP_i32_shl_add];
+    opnd(c, at, 3, (uint32_t)b.imm);
+    pop_n(c, 2);
+    push_stk(c);
+    set_dst(c, at, 2);
+    return;
+  }
   if (b.kind == CE_CONST && fits_imm(b.imm, is64)) {
     sa = slot_of(c, ha);
     at = emit(c, op_ss + 1, 3);
@@ -398,6 +467,25 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
 }
 static void plain_binop(cc *c, int op) {
   uint32_t ha = c->nst - 2;
+  if (op == WOP_f64_add || op == WOP_f32_add) {
+    /* a * b + x or x + a * b: one *_muladd [a b][x d]. */
+    int mul = op == WOP_f64_add ? WOP_f64_mul : WOP_f32_mul;
+    centry a = c->st[ha], b = c->st[ha + 1];
+    int which = -1;
+    if (a.kind != CE_CONST && b.kind == CE_STK && last_is(c, mul, 2, slot_at(c, ha + 1))) which = 1;
+    else if (b.kind != CE_CONST && a.kind == CE_STK && last_is(c, mul, 2, slot_at(c, ha))) which = 0;
+    if (which >= 0) {
+      uint32_t at = c->dst_at;
+      uint32_t x = which == 1 ? slot_of(c, ha) : slot_of(c, ha + 1);
+      c->code[at].h = c->H[op == WOP_f64_add ? WOP_f64_muladd : WOP_f32_muladd];
+      opnd(c, at, 2, x);
+      opnd(c, at, 3, slot_at(c, ha));
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 3);
+      return;
+    }
+  }
   uint32_t sa = slot_of(c, ha), sb = slot_of(c, ha + 1);
   uint32_t at = emit(c, op, 3);
   opnd(c, at, 0, sa);
@@ -496,6 +584,22 @@ static void load(cc *c, int op) {
   uint32_t off = rd_u32(c);
   if (c->ctl[c->nctl - 1].dead) return;
   uint32_t h = c->nst - 1;
+  bool ss = false, si = false;
+  if (c->st[h].kind == CE_STK) {
+    ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));
+    si = !ss && last_is(c, WOP_i32_add_si, 2, slot_at(c, h));
+  }
+  if (ss || si) {
+    /* i32.add then the load: one ld*_ss [a b][d off] or ld*_si
+    ** [a imm][d off], d = the add's. */
+    uint32_t at = c->dst_at;
+    c->code[at].h = c->H[op - WOP_ld32 + (ss ? WOP_ld32_ss : WOP_ld32_si)];
+    opnd(c, at, 3, off);
+    pop_n(c, 1);
+    push_stk(c);
+    set_dst(c, at, 2);
+    return;
+  }
   uint32_t sa = slot_of(c, h);
   uint32_t at = emit(c, op, 3);
   opnd(c, at, 0, sa);
@@ -510,6 +614,21 @@ static void store(cc *c, int op) {
   uint32_t off = rd_u32(c);
   if (c->ctl[c->nctl - 1].dead) return;
   uint32_t h = c->nst - 2;
+  bool ss = false, si = false;
+  if (c->st[h].kind == CE_STK && c->st[h + 1].kind != CE_CONST) {
+    ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));
+    si = !ss && last_is(c, WOP_i32_add_si, 2, slot_at(c, h));
+  }
+  if (ss || si) {
+    uint32_t at = c->dst_at;
+    uint32_t sv = slot_of(c, h + 1);
+    c->code[at].h = c->H[op - WOP_st8 + (ss ? WOP_st8_ss : WOP_st8_si)];
+    opnd(c, at, 2, sv);
+    opnd(c, at, 3, off);
+    c->dst_at = NONE;
+    pop_n(c, 2);
+    return;
+  }
   uint32_t sa = slot_of(c, h), sv = slot_of(c, h + 1);
   uint32_t at = emit(c, op, 3);
   opnd(c, at, 0, sa);
@@ -661,7 +780,13 @@ static bool compile_body(cc *c, uint32_t fidx) {
       c->nst++;
       if (direct) {
         uint32_t cell = emit_cond_branch(c, true);
-        branch_cell(c, cell, d);
+        cctl *t = &c->ctl[c->nctl - 1 - d];
+        if (t->kind == CT_LOOP && !c->bad) {
+          c->code[c->br_at].h = c->H[back_op(c->br_op)];
+          target_cell(c, cell, t->label + 1);
+        } else {
+          branch_cell(c, cell, d);
+        }
       } else {
         /* Moves (and materializations) happen only on the taken path, so
         ** the fall-through continues from the stack as it was. */

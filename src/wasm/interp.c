@@ -134,6 +134,28 @@ L_br_if_nz64:
 L_br_if_z64:
   if (!S(0).u64) { pc = pc[2].tgt; NEXT(); }
   DISPATCH(3);
+  /* Backward branches: charge one unit per iteration; out of fuel, stop at
+  ** the loop_head just before the target, which charges again on resume. */
+#ifdef RUSM_WASM_NO_FUEL
+#define BACK() NEXT()
+#else
+#define BACK() do { if (UNLIKELY(--fuel < 0)) { fuel = 0; pc--; goto out_of_fuel; } NEXT(); } while (0)
+#endif
+L_br_back:
+  pc = pc[1].tgt;
+  BACK();
+L_br_if_nz_back:
+  if (S(0).u32) { pc = pc[2].tgt; BACK(); }
+  DISPATCH(3);
+L_br_if_z_back:
+  if (!S(0).u32) { pc = pc[2].tgt; BACK(); }
+  DISPATCH(3);
+L_br_if_nz64_back:
+  if (S(0).u64) { pc = pc[2].tgt; BACK(); }
+  DISPATCH(3);
+L_br_if_z64_back:
+  if (!S(0).u64) { pc = pc[2].tgt; BACK(); }
+  DISPATCH(3);
 L_br_table: {
   uint32_t i = S(0).u32, n = A(1);
   pc = pc[2 + (i < n ? i : n)].tgt;
@@ -343,12 +365,24 @@ L_ref_func:
     if (cond) { pc = pc[2].tgt; NEXT(); }                                      \
     DISPATCH(3);                                                               \
   }
+#define BRCB(p, name, U, I, cond)                                              \
+  L_brcb_##p##_##name##_ss: {                                                  \
+    U x = (U)S(0).u64, y = (U)S(1).u64;                                        \
+    if (cond) { pc = pc[2].tgt; BACK(); }                                      \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_brcb_##p##_##name##_si: {                                                  \
+    U x = (U)S(0).u64, y = (U)(int32_t)A(1);                                   \
+    if (cond) { pc = pc[2].tgt; BACK(); }                                      \
+    DISPATCH(3);                                                               \
+  }
+#define BRC2(p, name, U, I, cond) BRC(p, name, U, I, cond) BRCB(p, name, U, I, cond)
 #define BRCS(p, U, I)                                                          \
-  BRC(p, eq, U, I, x == y) BRC(p, ne, U, I, x != y)                            \
-  BRC(p, lt_s, U, I, (I)x < (I)y) BRC(p, lt_u, U, I, x < y)                    \
-  BRC(p, gt_s, U, I, (I)x > (I)y) BRC(p, gt_u, U, I, x > y)                    \
-  BRC(p, le_s, U, I, (I)x <= (I)y) BRC(p, le_u, U, I, x <= y)                  \
-  BRC(p, ge_s, U, I, (I)x >= (I)y) BRC(p, ge_u, U, I, x >= y)
+  BRC2(p, eq, U, I, x == y) BRC2(p, ne, U, I, x != y)                          \
+  BRC2(p, lt_s, U, I, (I)x < (I)y) BRC2(p, lt_u, U, I, x < y)                  \
+  BRC2(p, gt_s, U, I, (I)x > (I)y) BRC2(p, gt_u, U, I, x > y)                  \
+  BRC2(p, le_s, U, I, (I)x <= (I)y) BRC2(p, le_u, U, I, x <= y)                \
+  BRC2(p, ge_s, U, I, (I)x >= (I)y) BRC2(p, ge_u, U, I, x >= y)
   BRCS(i32, uint32_t, int32_t)
   BRCS(i64, uint64_t, int64_t)
 
@@ -493,15 +527,34 @@ L_f64_neg:
     S(1).u64 = (RT)v;                                                          \
     DISPATCH(3);                                                               \
   }
-  LOAD(ld32, 4, uint32_t, uint64_t)
-  LOAD(ld64, 8, uint64_t, uint64_t)
-  LOAD(ld8s32, 1, int8_t, uint32_t)
-  LOAD(ld8u, 1, uint8_t, uint64_t)
-  LOAD(ld16s32, 2, int16_t, uint32_t)
-  LOAD(ld16u, 2, uint16_t, uint64_t)
-  LOAD(ld8s64, 1, int8_t, uint64_t)
-  LOAD(ld16s64, 2, int16_t, uint64_t)
-  LOAD(ld32s64, 4, int32_t, uint64_t)
+#define LOADSS(name, N, T, RT)                                                 \
+  L_##name##_ss: {                                                             \
+    uint64_t ea = (uint64_t)(uint32_t)(S(0).u32 + S(1).u32) + A(3);            \
+    MEMCHK(ea, N);                                                             \
+    T v;                                                                       \
+    memcpy(&v, mb + ea, N);                                                    \
+    S(2).u64 = (RT)v;                                                          \
+    DISPATCH(3);                                                               \
+  }
+#define LOADSI(name, N, T, RT)                                                 \
+  L_##name##_si: {                                                             \
+    uint64_t ea = (uint64_t)(uint32_t)(S(0).u32 + A(1)) + A(3);                \
+    MEMCHK(ea, N);                                                             \
+    T v;                                                                       \
+    memcpy(&v, mb + ea, N);                                                    \
+    S(2).u64 = (RT)v;                                                          \
+    DISPATCH(3);                                                               \
+  }
+#define LOAD2(name, N, T, RT) LOAD(name, N, T, RT) LOADSS(name, N, T, RT) LOADSI(name, N, T, RT)
+  LOAD2(ld32, 4, uint32_t, uint64_t)
+  LOAD2(ld64, 8, uint64_t, uint64_t)
+  LOAD2(ld8s32, 1, int8_t, uint32_t)
+  LOAD2(ld8u, 1, uint8_t, uint64_t)
+  LOAD2(ld16s32, 2, int16_t, uint32_t)
+  LOAD2(ld16u, 2, uint16_t, uint64_t)
+  LOAD2(ld8s64, 1, int8_t, uint64_t)
+  LOAD2(ld16s64, 2, int16_t, uint64_t)
+  LOAD2(ld32s64, 4, int32_t, uint64_t)
 #define STORE(name, N, T)                                                      \
   L_##name: {                                                                  \
     uint64_t ea = (uint64_t)S(0).u32 + A(2);                                   \
@@ -510,10 +563,50 @@ L_f64_neg:
     memcpy(mb + ea, &v, N);                                                    \
     DISPATCH(3);                                                               \
   }
-  STORE(st8, 1, uint8_t)
-  STORE(st16, 2, uint16_t)
-  STORE(st32, 4, uint32_t)
-  STORE(st64, 8, uint64_t)
+#define STORESS(name, N, T)                                                    \
+  L_##name##_ss: {                                                             \
+    uint64_t ea = (uint64_t)(uint32_t)(S(0).u32 + S(1).u32) + A(3);            \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)S(2).u64;                                                         \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(3);                                                               \
+  }
+#define STORESI(name, N, T)                                                    \
+  L_##name##_si: {                                                             \
+    uint64_t ea = (uint64_t)(uint32_t)(S(0).u32 + A(1)) + A(3);                \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)S(2).u64;                                                         \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(3);                                                               \
+  }
+#define STORE2(name, N, T) STORE(name, N, T) STORESS(name, N, T) STORESI(name, N, T)
+  STORE2(st8, 1, uint8_t)
+  STORE2(st16, 2, uint16_t)
+  STORE2(st32, 4, uint32_t)
+  STORE2(st64, 8, uint64_t)
+
+L_i32_add_shl:
+  S(2).u64 = (uint32_t)(S(0).u32 + (S(1).u32 << (A(3) & 31)));
+  DISPATCH(3);
+L_i32_shr_u_and:
+  S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
+  DISPATCH(3);
+L_i32_shl_add:
+  S(2).u64 = (uint32_t)((S(0).u32 << (A(1) & 31)) + A(3));
+  DISPATCH(3);
+L_f32_muladd: {
+  /* Two roundings, as the separate Wasm instructions: no FMA. */
+  float p = wn_bits_f32(S(0).u32) * wn_bits_f32(S(1).u32);
+  float r = p + wn_bits_f32(S(2).u32);
+  S(3).u64 = wn_f32_bits(r);
+  DISPATCH(3);
+}
+L_f64_muladd: {
+  double p = wn_bits_f64(S(0).u64) * wn_bits_f64(S(1).u64);
+  double r = p + wn_bits_f64(S(2).u64);
+  S(3).u64 = wn_f64_bits(r);
+  DISPATCH(3);
+}
 
 L_memory_size:
   S(0).u64 = inst->mem->pages;

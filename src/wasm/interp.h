@@ -13,6 +13,9 @@
 **   br      [h][target]        br_if* [h][c -][target], brc_* [h][a b][target]
 **   call    [h][base -][wfunc*]          call_ref [h][base -][wfuncinst*]
 **   call_import [h][base fidx]           call_indirect [h][base table][elem canon][functype*]
+**   ld*_ss  [h][a b][d off]    st*_ss [h][a b][v off]   (address a + b)
+**   ld*_si  [h][a imm][d off]  st*_si [h][a imm][v off] (address a + imm)
+**   i32_add_shl [h][a b][d k]  f*_muladd [h][a b][c d]
 */
 #ifndef RUSM_WASM_INTERP_H
 #define RUSM_WASM_INTERP_H
@@ -35,6 +38,12 @@
   WOP_BIN2(X, brc_##p, gt_s) WOP_BIN2(X, brc_##p, gt_u)                        \
   WOP_BIN2(X, brc_##p, le_s) WOP_BIN2(X, brc_##p, le_u)                        \
   WOP_BIN2(X, brc_##p, ge_s) WOP_BIN2(X, brc_##p, ge_u)
+#define WOP_BRCB(X, p)                                                         \
+  WOP_BIN2(X, brcb_##p, eq) WOP_BIN2(X, brcb_##p, ne)                          \
+  WOP_BIN2(X, brcb_##p, lt_s) WOP_BIN2(X, brcb_##p, lt_u)                      \
+  WOP_BIN2(X, brcb_##p, gt_s) WOP_BIN2(X, brcb_##p, gt_u)                      \
+  WOP_BIN2(X, brcb_##p, le_s) WOP_BIN2(X, brcb_##p, le_u)                      \
+  WOP_BIN2(X, brcb_##p, ge_s) WOP_BIN2(X, brcb_##p, ge_u)
 #define WOP_FLT_BINS(X, p)                                                     \
   X(p##_add) X(p##_sub) X(p##_mul) X(p##_div) X(p##_min) X(p##_max)            \
   X(p##_copysign) X(p##_eq) X(p##_ne) X(p##_lt) X(p##_gt) X(p##_le) X(p##_ge)  \
@@ -64,7 +73,21 @@
   X(ld32s64) X(st8) X(st16) X(st32) X(st64)                                    \
   X(memory_size) X(memory_grow) X(memory_init) X(data_drop) X(memory_copy)     \
   X(memory_fill) X(table_get) X(table_set) X(table_size) X(table_grow)         \
-  X(table_fill) X(table_copy) X(table_init) X(elem_drop) X(ref_func)
+  X(table_fill) X(table_copy) X(table_init) X(elem_drop) X(ref_func)          \
+  /* Backward branches (to a loop): they charge fuel and skip loop_head. */    \
+  X(br_back) X(br_if_nz_back) X(br_if_z_back) X(br_if_nz64_back)              \
+  X(br_if_z64_back) WOP_BRCB(X, i32) WOP_BRCB(X, i64)                          \
+  /* Superinstructions: loads/stores at a + b (+ off), same order as the      \
+  ** plain ones; a + (b << k); a * b + c. */                                   \
+  X(ld32_ss) X(ld64_ss) X(ld8s32_ss) X(ld8u_ss) X(ld16s32_ss) X(ld16u_ss)      \
+  X(ld8s64_ss) X(ld16s64_ss) X(ld32s64_ss) X(st8_ss) X(st16_ss) X(st32_ss)     \
+  X(st64_ss) X(i32_add_shl) X(f32_muladd) X(f64_muladd)                       \
+  /* Loads/stores at (a + imm) wrapped to 32 bits, + off. */                   \
+  X(ld32_si) X(ld64_si) X(ld8s32_si) X(ld8u_si) X(ld16s32_si) X(ld16u_si)      \
+  X(ld8s64_si) X(ld16s64_si) X(ld32s64_si) X(st8_si) X(st16_si) X(st32_si)     \
+  X(st64_si)                                                                   \
+  /* (a >> k) & m and (a << k) + imm, i32: [h][a k][d imm]. */                \
+  X(i32_shr_u_and) X(i32_shl_add)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
