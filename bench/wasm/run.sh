@@ -21,10 +21,12 @@
 #   wasm_interp  wabt 1.0.32 cannot pass arguments to an export, so a
 #                second wasm build exports "bench" = run(NI) with a smaller
 #                size NI fixed at build time, run with --run-all-exports.
-#                Its time is the whole process minus the startup of a
+#                Its time is the whole process's CPU time minus that of a
 #                `wasm-interp FILE` that only loads and instantiates
 #                (medians of 3), compared with native run(NI) timed in the
 #                same way as native run(N): the ratio is at equal work.
+# All times are CPU time (user + system) of the process, not wall time:
+# the machine is shared with other jobs.
 # Every kernel's work is linear in its size; checksums must agree across
 # all runners at equal size, else this script fails (exit 1) after
 # printing. Output lines follow the `name: value unit` contract.
@@ -69,6 +71,17 @@ note() { echo "bench/wasm: $*" >&2; }
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
 ratio() { awk -v a="$1" -v b="$2" -v p="${3:-2}" 'BEGIN { if (a == "" || b == "" || b <= 0) print ""; else printf "%.*f", p, a / b }'; }
 median3() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# CPU time (user + system, ns, ms resolution) of a command, like the
+# in-process timers of the other runners (the machine is shared); its
+# output goes to $TMPO.
+TMPO=$(mktemp)
+trap 'rm -f "$TMPO"' EXIT
+cpu_ns() {
+  local TIMEFORMAT='%3U %3S' tm
+  tm=$( { time "$@" >"$TMPO" 2>&1; } 2>&1 ) || return 1
+  awk '{ printf "%d", ($1 + $2) * 1e9 }' <<<"$tm"
+}
 
 # ------------------------------------------------------------ building
 KCFLAGS=(-std=c17 -O2 -Wall -Wextra -Werror -fno-math-errno)
@@ -172,12 +185,9 @@ if (( do_guest || do_fuel )); then
     iw=$KDIR/${k}_interp_${NI[$k]}.wasm
     ts=() tu=() isum=""
     for _ in 1 2 3; do
-      t0=$(date +%s%N)
-      iout=$(wasm-interp "$iw" --run-all-exports 2>&1) || { note "wasm-interp failed on $k: $iout"; fail=1; break; }
-      t1=$(date +%s%N)
-      wasm-interp "$iw" >/dev/null 2>&1
-      t2=$(date +%s%N)
-      ts+=($((t1 - t0))) tu+=($((t2 - t1)))
+      t=$(cpu_ns wasm-interp "$iw" --run-all-exports) || { note "wasm-interp failed on $k: $(cat "$TMPO")"; fail=1; break; }
+      iout=$(cat "$TMPO")
+      ts+=("$t") tu+=("$(cpu_ns wasm-interp "$iw")")
       isum=$(sed -n 's/^bench() => i32:\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$iout")
       (( isum < 0 )) && isum=$((isum + 4294967296))
     done
