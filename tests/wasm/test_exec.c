@@ -1,0 +1,404 @@
+/*
+** test_exec.c -- unit tests of the Wasm executor through the public API:
+** arithmetic and numeric corner cases, every trap kind, fuel exhaustion
+** and resumption (same result as an unlimited run), an infinite loop that
+** always comes back, host functions that return, trap or suspend (and are
+** resumed), deep recursion that traps with "call stack exhausted", memory
+** and global access from the host, and imports across instances.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rusm/wasm.h>
+
+#include "test_exec_modules.h"
+
+static int failures;
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      failures++;                                                              \
+    }                                                                          \
+  } while (0)
+
+static rusm_wasm_val I32(int32_t v) { rusm_wasm_val x = {.type = RUSM_WASM_I32}; x.of.i32 = v; return x; }
+static rusm_wasm_val I64(int64_t v) { rusm_wasm_val x = {.type = RUSM_WASM_I64}; x.of.i64 = v; return x; }
+static rusm_wasm_val F32(float v) { rusm_wasm_val x = {.type = RUSM_WASM_F32}; x.of.f32 = v; return x; }
+static rusm_wasm_val F64(double v) { rusm_wasm_val x = {.type = RUSM_WASM_F64}; x.of.f64 = v; return x; }
+
+/* ---------------------------------------------------------------- hosts */
+
+typedef struct host_env {
+  int calls;
+  rusm_wasm_host_status mode;  /* what "get" answers */
+} host_env;
+
+/* env.get(x) = x * 10, or a trap / a suspension, as env->mode says. */
+static rusm_wasm_host_status host_get(void *env, rusm_wasm_instance *caller,
+                                      const rusm_wasm_val *args, rusm_wasm_val *results) {
+  host_env *h = env;
+  (void)caller;
+  h->calls++;
+  if (h->mode != RUSM_WASM_HOST_OK) return h->mode;
+  results[0] = I32(args[0].of.i32 * 10);
+  return RUSM_WASM_HOST_OK;
+}
+
+/* env.twice(x) = (3x, x): a multi-value host function. */
+static rusm_wasm_host_status host_twice(void *env, rusm_wasm_instance *caller,
+                                        const rusm_wasm_val *args, rusm_wasm_val *results) {
+  (void)env;
+  (void)caller;
+  results[0] = I64(args[0].of.i64 * 3);
+  results[1] = I64(args[0].of.i64);
+  return RUSM_WASM_HOST_OK;
+}
+
+static rusm_wasm_linker *make_linker(host_env *h) {
+  rusm_wasm_linker *l = rusm_wasm_linker_new();
+  static const rusm_wasm_valtype i32[] = {RUSM_WASM_I32};
+  static const rusm_wasm_valtype i64[] = {RUSM_WASM_I64};
+  static const rusm_wasm_valtype i64x2[] = {RUSM_WASM_I64, RUSM_WASM_I64};
+  rusm_wasm_functype get = {1, 1, i32, i32}, twice = {1, 2, i64, i64x2};
+  CHECK(rusm_wasm_linker_define_func(l, "env", "get", &get, host_get, h) == 0);
+  CHECK(rusm_wasm_linker_define_func(l, "env", "twice", &twice, host_twice, NULL) == 0);
+  return l;
+}
+
+/* Calls name(args) to completion; returns the status, results in out. */
+static rusm_wasm_status call(rusm_wasm_instance *inst, const char *name, const rusm_wasm_val *args,
+                             size_t n, rusm_wasm_val *out, size_t max) {
+  rusm_wasm_error err;
+  return rusm_wasm_call(inst, name, args, n, out, max, &err);
+}
+
+static rusm_wasm_trap trap_of(rusm_wasm_instance *inst, const char *name, const rusm_wasm_val *args,
+                              size_t n) {
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  rusm_wasm_error err;
+  rusm_wasm_trap t = RUSM_WASM_TRAP_NONE;
+  if (rusm_wasm_exec_call(e, name, args, n, &err) == 0 &&
+      rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED)
+    t = rusm_wasm_exec_trap(e, NULL, NULL);
+  rusm_wasm_exec_free(e);
+  return t;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_arith(rusm_wasm_instance *inst) {
+  rusm_wasm_val r[2];
+  rusm_wasm_val a[2];
+  a[0] = I32(100);
+  CHECK(call(inst, "sum", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 5050);
+  a[0] = I32(20);
+  CHECK(call(inst, "fib", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 6765);
+  a[0] = I32(-7), a[1] = I32(2);
+  CHECK(call(inst, "div_s", a, 2, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == -3);
+  CHECK(call(inst, "rem_s", a, 2, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == -1);
+  a[0] = I32(INT32_MIN), a[1] = I32(-1);
+  CHECK(call(inst, "rem_s", a, 2, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 0);
+  a[0] = I64(0x100000001), a[1] = I64(0x100000001);
+  CHECK(call(inst, "mul64", a, 2, r, 1) == RUSM_WASM_RETURNED && r[0].of.i64 == 0x200000001);
+  /* fmin: -0 below +0, NaN wins. */
+  a[0] = F32(0.0f), a[1] = F32(-0.0f);
+  CHECK(call(inst, "fmin", a, 2, r, 1) == RUSM_WASM_RETURNED && r[0].of.f32_bits == 0x80000000u);
+  a[0] = F32(NAN), a[1] = F32(1.0f);
+  CHECK(call(inst, "fmin", a, 2, r, 1) == RUSM_WASM_RETURNED && isnan(r[0].of.f32));
+  /* neg flips only the sign bit, even of a signalling NaN's payload. */
+  a[0].type = RUSM_WASM_F64;
+  a[0].of.f64_bits = 0x7ff0000000000001ull;
+  CHECK(call(inst, "neg", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.f64_bits == 0xfff0000000000001ull);
+  /* nearest rounds half to even. */
+  a[0] = F64(2.5);
+  CHECK(call(inst, "nearest", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.f64 == 2.0);
+  a[0] = F64(-3.5);
+  CHECK(call(inst, "nearest", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.f64 == -4.0);
+  a[0] = F64(1e10);
+  CHECK(call(inst, "trunc_sat", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == INT32_MAX);
+  a[0] = F64(NAN);
+  CHECK(call(inst, "trunc_sat", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 0);
+  a[0] = F64(-2147483648.9);
+  CHECK(call(inst, "trunc", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == INT32_MIN);
+  /* Multi-value: results of a host function and of a Wasm function. */
+  a[0] = I64(7);
+  CHECK(call(inst, "multi", a, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i64 == 14);
+  a[0] = I32(1), a[1] = I32(2);
+  CHECK(call(inst, "swap", a, 2, r, 2) == RUSM_WASM_RETURNED && r[0].of.i32 == 2 && r[1].of.i32 == 1);
+  /* call_indirect through the table. */
+  a[0] = I32(0), a[1] = I32(10);
+  CHECK(call(inst, "calli", a, 2, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 55);
+  a[0] = I32(1);
+  CHECK(call(inst, "calli", a, 2, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 55);
+}
+
+static void test_traps(rusm_wasm_instance *inst) {
+  rusm_wasm_val a[2];
+  CHECK(trap_of(inst, "unreachable", NULL, 0) == RUSM_WASM_TRAP_UNREACHABLE);
+  a[0] = I32(1), a[1] = I32(0);
+  CHECK(trap_of(inst, "div_s", a, 2) == RUSM_WASM_TRAP_DIV_BY_ZERO);
+  a[0] = I32(INT32_MIN), a[1] = I32(-1);
+  CHECK(trap_of(inst, "div_s", a, 2) == RUSM_WASM_TRAP_INT_OVERFLOW);
+  a[0] = F64(NAN);
+  CHECK(trap_of(inst, "trunc", a, 1) == RUSM_WASM_TRAP_INVALID_CONVERSION);
+  a[0] = F64(3e9);
+  CHECK(trap_of(inst, "trunc", a, 1) == RUSM_WASM_TRAP_INT_OVERFLOW);
+  a[0] = I32(65533);
+  CHECK(trap_of(inst, "load", a, 1) == RUSM_WASM_TRAP_OOB_MEMORY);
+  a[0] = I32(-1);
+  CHECK(trap_of(inst, "load", a, 1) == RUSM_WASM_TRAP_OOB_MEMORY);
+  a[0] = I32(65532), a[1] = I32(1);
+  CHECK(trap_of(inst, "store", a, 2) == RUSM_WASM_TRAP_OOB_MEMORY);
+  a[0] = I32(9), a[1] = I32(0);
+  CHECK(trap_of(inst, "calli", a, 2) == RUSM_WASM_TRAP_UNDEFINED_ELEMENT);
+  a[0] = I32(3);
+  CHECK(trap_of(inst, "calli", a, 2) == RUSM_WASM_TRAP_UNINITIALIZED_ELEMENT);
+  a[0] = I32(0);
+  CHECK(trap_of(inst, "calli_bad", a, 1) == RUSM_WASM_TRAP_INDIRECT_CALL_TYPE);
+  a[0] = I32(0);
+  CHECK(trap_of(inst, "recurse", a, 1) == RUSM_WASM_TRAP_STACK_EXHAUSTED);
+  /* Bulk fill: bounds are checked before any write. */
+  rusm_wasm_val f[3] = {I32(65530), I32(0x55), I32(100)};
+  CHECK(trap_of(inst, "fill", f, 3) == RUSM_WASM_TRAP_OOB_MEMORY);
+  uint8_t b = 0;
+  CHECK(rusm_wasm_memory_read(inst, 65535, &b, 1) && b == 0);
+  /* The trap location names the function and an offset in the module. */
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  rusm_wasm_error err;
+  CHECK(rusm_wasm_exec_call(e, "unreachable", NULL, 0, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED);
+  uint32_t func = 0, off = 0;
+  CHECK(rusm_wasm_exec_trap(e, &func, &off) == RUSM_WASM_TRAP_UNREACHABLE);
+  CHECK(func == 18 && off > 0 && off < sizeof m1_wasm && m1_wasm[off] == 0x00);
+  rusm_wasm_exec_free(e);
+  CHECK(strcmp(rusm_wasm_trap_message(RUSM_WASM_TRAP_STACK_EXHAUSTED), "call stack exhausted") == 0);
+  CHECK(strcmp(rusm_wasm_trap_message(RUSM_WASM_TRAP_DIV_BY_ZERO), "integer divide by zero") == 0);
+}
+
+static void test_deep_recursion(rusm_wasm_instance *inst) {
+  /* Legitimately deep recursion works (no C stack involved)... */
+  rusm_wasm_val a = I32(50000), r;
+  CHECK(call(inst, "depth", &a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 50000);
+  /* ...and the exec is reusable after an exhaustion trap. */
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  rusm_wasm_error err;
+  a = I32(0);
+  CHECK(rusm_wasm_exec_call(e, "recurse", &a, 1, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED);
+  CHECK(rusm_wasm_exec_trap(e, NULL, NULL) == RUSM_WASM_TRAP_STACK_EXHAUSTED);
+  a = I32(30);
+  CHECK(rusm_wasm_exec_call(e, "sum", &a, 1, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_RETURNED);
+  CHECK(rusm_wasm_exec_results(e, &r, 1) == 1 && r.of.i32 == 465);
+  rusm_wasm_exec_free(e);
+}
+
+/* Runs name(arg) in slices of `slice` fuel; returns the result and counts
+** the OUT_OF_FUEL stops. */
+static int32_t run_sliced(rusm_wasm_instance *inst, const char *name, int32_t arg, uint64_t slice,
+                          int *stops, uint64_t *used) {
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  rusm_wasm_error err;
+  rusm_wasm_val a = I32(arg), r = I32(-1);
+  *stops = 0;
+  CHECK(rusm_wasm_exec_call(e, name, &a, 1, &err) == 0);
+  rusm_wasm_status s;
+  uint64_t last = 0;
+  while ((s = rusm_wasm_exec_run(e, slice)) == RUSM_WASM_OUT_OF_FUEL) {
+    (*stops)++;
+    CHECK(rusm_wasm_exec_fuel_used(e) > last);
+    last = rusm_wasm_exec_fuel_used(e);
+    if (*stops > 10000000) break;
+  }
+  CHECK(s == RUSM_WASM_RETURNED);
+  CHECK(rusm_wasm_exec_results(e, &r, 1) == 1);
+  *used = rusm_wasm_exec_fuel_used(e);
+  rusm_wasm_exec_free(e);
+  return r.of.i32;
+}
+
+static void test_fuel(rusm_wasm_instance *inst) {
+  int stops;
+  uint64_t used, used1;
+  /* A loop and a recursion, stopped and resumed every few units, give the
+  ** same results as unlimited runs. */
+  CHECK(run_sliced(inst, "sum", 1000, RUSM_WASM_FUEL_UNLIMITED, &stops, &used) == 500500 && stops == 0);
+  CHECK(used >= 1000);
+  CHECK(run_sliced(inst, "sum", 1000, 1, &stops, &used1) == 500500 && stops >= 1000);
+  CHECK(run_sliced(inst, "sum", 1000, 7, &stops, &used1) == 500500 && stops >= 100);
+  CHECK(run_sliced(inst, "fib", 18, 3, &stops, &used1) == 2584 && stops > 1000);
+  CHECK(run_sliced(inst, "fib", 18, 1000, &stops, &used1) == 2584 && stops > 0);
+  /* Zero fuel makes no progress but can be resumed. */
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  rusm_wasm_error err;
+  rusm_wasm_val a = I32(10), r;
+  CHECK(rusm_wasm_exec_call(e, "sum", &a, 1, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e, 0) == RUSM_WASM_OUT_OF_FUEL);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_RETURNED);
+  CHECK(rusm_wasm_exec_results(e, &r, 1) == 1 && r.of.i32 == 55);
+  /* An infinite loop always comes back. */
+  CHECK(rusm_wasm_exec_call(e, "forever", NULL, 0, &err) == 0);
+  for (int i = 0; i < 100; i++) CHECK(rusm_wasm_exec_run(e, 1000) == RUSM_WASM_OUT_OF_FUEL);
+  uint64_t before = rusm_wasm_exec_fuel_used(e);
+  CHECK(rusm_wasm_exec_run(e, 5000) == RUSM_WASM_OUT_OF_FUEL);
+  CHECK(rusm_wasm_exec_fuel_used(e) - before == 5000);
+  /* A new call may be prepared only when the exec is not mid-call. */
+  CHECK(rusm_wasm_exec_call(e, "sum", &a, 1, &err) != 0 && err.kind == RUSM_WASM_ERR_ARGS);
+  rusm_wasm_exec_free(e);
+}
+
+static void test_host(rusm_wasm_instance *inst, host_env *h) {
+  rusm_wasm_val a = I32(4), r;
+  h->mode = RUSM_WASM_HOST_OK;
+  CHECK(call(inst, "host", &a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 1040);
+  h->mode = RUSM_WASM_HOST_TRAP;
+  CHECK(trap_of(inst, "host", &a, 1) == RUSM_WASM_TRAP_HOST);
+  /* Suspend: the run returns SUSPENDED; resume supplies the result. */
+  h->mode = RUSM_WASM_HOST_SUSPEND;
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  rusm_wasm_error err;
+  CHECK(rusm_wasm_exec_call(e, "host", &a, 1, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_SUSPENDED);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_SUSPENDED);
+  rusm_wasm_val bad = I64(1), good = I32(5);
+  CHECK(rusm_wasm_exec_resume(e, &bad, 1) != 0);
+  CHECK(rusm_wasm_exec_resume(e, &good, 1) == 0);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_RETURNED);
+  CHECK(rusm_wasm_exec_results(e, &r, 1) == 1 && r.of.i32 == 1005);
+  /* Suspending inside a loop, with fuel stops in between. */
+  a = I32(50);
+  CHECK(rusm_wasm_exec_call(e, "host_loop", &a, 1, &err) == 0);
+  int32_t expect = 0, suspends = 0;
+  for (;;) {
+    rusm_wasm_status s = rusm_wasm_exec_run(e, 2);
+    if (s == RUSM_WASM_OUT_OF_FUEL) continue;
+    if (s != RUSM_WASM_SUSPENDED) {
+      CHECK(s == RUSM_WASM_RETURNED);
+      break;
+    }
+    suspends++;
+    rusm_wasm_val v = I32(suspends * 3);
+    expect += suspends * 3;
+    CHECK(rusm_wasm_exec_resume(e, &v, 1) == 0);
+  }
+  CHECK(suspends == 50);
+  CHECK(rusm_wasm_exec_results(e, &r, 1) == 1 && r.of.i32 == expect);
+  rusm_wasm_exec_free(e);
+  /* rusm_wasm_call cannot resume: a suspension is reported as a trap. */
+  rusm_wasm_val b = I32(1);
+  CHECK(call(inst, "host", &b, 1, &r, 1) == RUSM_WASM_TRAPPED);
+  h->mode = RUSM_WASM_HOST_OK;
+}
+
+static void test_memory_globals(rusm_wasm_instance *inst) {
+  size_t size = 0;
+  uint8_t *base = rusm_wasm_memory(inst, &size);
+  CHECK(base && size == 65536 && memcmp(base + 16, "hello", 5) == 0);
+  CHECK(rusm_wasm_memory_write(inst, 100, "\x01\x02\x03\x04", 4));
+  rusm_wasm_val a = I32(100), r;
+  CHECK(call(inst, "load", &a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 0x04030201);
+  CHECK(!rusm_wasm_memory_write(inst, 65534, "abc", 3));
+  CHECK(!rusm_wasm_memory_read(inst, UINT64_MAX, &r, 1));
+  a = I32(2);
+  CHECK(call(inst, "grow", &a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 1);
+  rusm_wasm_memory(inst, &size);
+  CHECK(size == 3 * 65536);
+  a = I32(65536);
+  CHECK(call(inst, "grow", &a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == -1);
+  CHECK(rusm_wasm_export_global_get(inst, "g", &r) && r.type == RUSM_WASM_I32 && r.of.i32 == 42);
+  a = I32(-9);
+  CHECK(call(inst, "gset", &a, 1, NULL, 0) == RUSM_WASM_RETURNED);
+  CHECK(rusm_wasm_export_global_get(inst, "g", &r) && r.of.i32 == -9);
+  CHECK(!rusm_wasm_export_global_get(inst, "sum", &r));
+  rusm_wasm_functype ft;
+  CHECK(rusm_wasm_export_func_type(inst, "swap", &ft) && ft.nparams == 2 && ft.nresults == 2 &&
+        ft.params[0] == RUSM_WASM_I32 && ft.results[1] == RUSM_WASM_I32);
+  CHECK(!rusm_wasm_export_func_type(inst, "nope", &ft));
+  /* Wrong arity or types are refused before running. */
+  rusm_wasm_error err;
+  rusm_wasm_val f = F32(1.0f);
+  CHECK(rusm_wasm_call(inst, "sum", &f, 1, &r, 1, &err) == RUSM_WASM_TRAPPED && err.kind == RUSM_WASM_ERR_ARGS);
+  CHECK(rusm_wasm_call(inst, "nope", NULL, 0, &r, 1, &err) == RUSM_WASM_TRAPPED && err.kind == RUSM_WASM_ERR_ARGS);
+}
+
+static void test_cross_instance(rusm_wasm_module *m2, rusm_wasm_instance *a_inst) {
+  rusm_wasm_error err;
+  rusm_wasm_linker *l = rusm_wasm_linker_new();
+  /* Without the exporter: unknown import. */
+  CHECK(rusm_wasm_instantiate(m2, l, &err) == NULL && err.kind == RUSM_WASM_ERR_LINK &&
+        strncmp(err.message, "unknown import", 14) == 0);
+  CHECK(rusm_wasm_linker_define_instance(l, "a", a_inst) == 0);
+  rusm_wasm_instance *b = rusm_wasm_instantiate(m2, l, &err);
+  CHECK(b != NULL);
+  if (b) {
+    /* The memory and the global are shared, not copied. */
+    rusm_wasm_val args[2] = {I32(200), I32(77)}, r;
+    CHECK(call(b, "poke", args, 2, NULL, 0) == RUSM_WASM_RETURNED);
+    uint8_t v = 0;
+    CHECK(rusm_wasm_memory_read(a_inst, 200, &v, 1) && v == 77);
+    rusm_wasm_val g = I32(1234);
+    CHECK(call(a_inst, "gset", &g, 1, NULL, 0) == RUSM_WASM_RETURNED);
+    CHECK(call(b, "gget", NULL, 0, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 1234);
+    rusm_wasm_val n = I32(15);
+    CHECK(call(b, "fib2", &n, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 610);
+    rusm_wasm_instance_free(b);
+  }
+  rusm_wasm_linker_free(l);
+  /* A host function of the wrong type: incompatible import. */
+  l = rusm_wasm_linker_new();
+  static const rusm_wasm_valtype i32[] = {RUSM_WASM_I32};
+  rusm_wasm_functype wrong = {0, 1, NULL, i32};
+  CHECK(rusm_wasm_linker_define_func(l, "env", "get", &wrong, host_get, NULL) == 0);
+  rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
+  CHECK(m1 && rusm_wasm_instantiate(m1, l, &err) == NULL && err.kind == RUSM_WASM_ERR_LINK &&
+        strncmp(err.message, "incompatible import type", 24) == 0);
+  rusm_wasm_module_free(m1);
+  rusm_wasm_linker_free(l);
+}
+
+int main(void) {
+  rusm_wasm_error err;
+  rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
+  rusm_wasm_module *m2 = rusm_wasm_module_load(m2_wasm, sizeof m2_wasm, &err);
+  if (!m1 || !m2) {
+    fprintf(stderr, "load failed: %s\n", err.message);
+    return 1;
+  }
+  host_env h = {0, RUSM_WASM_HOST_OK};
+  rusm_wasm_linker *l = make_linker(&h);
+  rusm_wasm_instance *inst = rusm_wasm_instantiate(m1, l, &err);
+  if (!inst) {
+    fprintf(stderr, "instantiate failed: %s\n", err.message);
+    return 1;
+  }
+  test_arith(inst);
+  test_traps(inst);
+  test_deep_recursion(inst);
+  test_fuel(inst);
+  test_host(inst, &h);
+  test_memory_globals(inst);
+  test_cross_instance(m2, inst);
+  /* A second instance of the same module shares the translation but not
+  ** the state. */
+  rusm_wasm_instance *inst2 = rusm_wasm_instantiate(m1, l, &err);
+  CHECK(inst2 != NULL);
+  if (inst2) {
+    rusm_wasm_val r;
+    CHECK(rusm_wasm_export_global_get(inst2, "g", &r) && r.of.i32 == 42);
+    rusm_wasm_instance_free(inst2);
+  }
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_linker_free(l);
+  rusm_wasm_module_free(m1);
+  rusm_wasm_module_free(m2);
+  if (failures) {
+    fprintf(stderr, "test_exec: %d failures\n", failures);
+    return 1;
+  }
+  printf("test_exec: ok\n");
+  return 0;
+}
