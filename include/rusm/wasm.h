@@ -28,7 +28,9 @@ typedef enum rusm_wasm_valtype {
 
 /* A typed value. Floats are carried bit-exact (NaN payloads preserved):
 ** read and write them through f32_bits / f64_bits when that matters.
-** A null reference is ref == NULL. */
+** A null reference is ref == NULL. A funcref is an engine-owned pointer,
+** valid while the instance defining (or importing) the function lives; an
+** externref is any host pointer, passed through untouched. */
 typedef struct rusm_wasm_val {
   rusm_wasm_valtype type;
   union {
@@ -90,10 +92,14 @@ void rusm_wasm_module_free(rusm_wasm_module *m);
 
 /* ---------------------------------------------------------------- linking */
 
-/* A host function. args/results follow the declared signature. Return
+/* A host function. args/results follow the declared signature (each
+** results[i].type is preset to the declared type). Return
 ** RUSM_WASM_HOST_OK with results filled, RUSM_WASM_HOST_TRAP to trap the
-** caller, or RUSM_WASM_HOST_SUSPEND to pause the call: the run returns
-** RUSM_WASM_SUSPENDED and resumes via rusm_wasm_exec_resume(results). */
+** caller (trap kind RUSM_WASM_TRAP_HOST), or RUSM_WASM_HOST_SUSPEND to pause
+** the call: the run returns RUSM_WASM_SUSPENDED (results ignored) and
+** continues after rusm_wasm_exec_resume(results) + rusm_wasm_exec_run.
+** `caller` is the instance whose code made the call.  A host function may
+** use the engine (other execs, memory access) but must not free `caller`. */
 typedef enum rusm_wasm_host_status {
   RUSM_WASM_HOST_OK = 0,
   RUSM_WASM_HOST_TRAP,
@@ -131,7 +137,15 @@ int rusm_wasm_linker_define_instance(rusm_wasm_linker *l, const char *module,
 /* Resolves imports through l (may be NULL if there are none), allocates
 ** memories/tables/globals, applies segments and runs the start function.
 ** Caller frees with rusm_wasm_instance_free. NULL + *err on failure (LINK
-** for unresolvable imports, TRAP if a segment or start traps). */
+** "unknown import" / "incompatible import type" for unresolvable imports,
+** TRAP "out of bounds table access" / "out of bounds memory access" or the
+** start function's trap).  Segments are applied in order (Wasm 2.0): a
+** failing one leaves earlier writes to imported tables/memories in place;
+** such a half-made instance (its functions may now sit in another
+** instance's table) is kept alive by l until rusm_wasm_linker_free.
+** Imported memories, tables and globals are shared by reference: their
+** exporter must outlive the importer.  The module is translated once, on
+** its first instantiation, and the translation is shared. */
 rusm_wasm_instance *rusm_wasm_instantiate(const rusm_wasm_module *m,
                                           rusm_wasm_linker *l,
                                           rusm_wasm_error *err);
@@ -144,8 +158,9 @@ bool rusm_wasm_export_func_type(rusm_wasm_instance *inst, const char *name,
 bool rusm_wasm_export_global_get(rusm_wasm_instance *inst, const char *name,
                                  rusm_wasm_val *out);
 
-/* Memory 0 of the instance: base pointer and size in bytes (0 if none).
-** The pointer is invalidated by memory.grow. */
+/* Memory 0 of the instance: base pointer and size in bytes (NULL and 0 if
+** the size is 0). The pointer is invalidated by memory.grow (the memory may
+** move when it grows). */
 uint8_t *rusm_wasm_memory(rusm_wasm_instance *inst, size_t *size);
 /* Bounds-checked copies; false if [offset, offset+len) is outside memory 0. */
 bool rusm_wasm_memory_read(rusm_wasm_instance *inst, uint64_t offset, void *dst, size_t len);
@@ -163,26 +178,36 @@ typedef enum rusm_wasm_status {
 #define RUSM_WASM_FUEL_UNLIMITED UINT64_MAX
 
 /* One thread of execution (call stack + operand stack) on an instance,
-** reusable for call after call. Caller frees with rusm_wasm_exec_free. */
+** reusable for call after call (also after a trap). Wasm calls never nest
+** C frames: the stacks are the exec's own, growing on demand up to 100000
+** calls deep / 64 MiB of values, beyond which the call traps with
+** RUSM_WASM_TRAP_STACK_EXHAUSTED. Caller frees with rusm_wasm_exec_free. */
 typedef struct rusm_wasm_exec rusm_wasm_exec;
 rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst);
 void rusm_wasm_exec_free(rusm_wasm_exec *e);
 
 /* Prepares a call of the exported function `name` with args (checked
-** against its signature). Returns 0, or -1 with *err (ARGS). */
+** against its signature). Returns 0, or -1 with *err (ARGS), also when the
+** exec is paused (OUT_OF_FUEL) or suspended in the middle of a call. */
 int rusm_wasm_exec_call(rusm_wasm_exec *e, const char *name,
                         const rusm_wasm_val *args, size_t nargs,
                         rusm_wasm_error *err);
-/* Runs for at most `fuel` units (one unit per instruction block, charged
-** at least at every loop back-edge and call). */
+/* Runs for at most `fuel` units: one unit per loop iteration (charged at
+** the loop's entry and at every backward branch) and one per call, so an
+** infinite loop or recursion always comes back. OUT_OF_FUEL: call again to
+** continue exactly where it stopped. RUSM_WASM_FUEL_UNLIMITED disables the
+** limit. After RETURNED/TRAPPED, running again repeats that status. */
 rusm_wasm_status rusm_wasm_exec_run(rusm_wasm_exec *e, uint64_t fuel);
-/* After RUSM_WASM_SUSPENDED: the suspended host function's results. Then
-** call rusm_wasm_exec_run to continue. */
+/* After RUSM_WASM_SUSPENDED: the suspended host function's results (count
+** and types checked: -1 if wrong or not suspended, else 0). Then call
+** rusm_wasm_exec_run to continue. */
 int rusm_wasm_exec_resume(rusm_wasm_exec *e, const rusm_wasm_val *results, size_t n);
 /* After RUSM_WASM_RETURNED: copies up to max results; returns their count. */
 size_t rusm_wasm_exec_results(rusm_wasm_exec *e, rusm_wasm_val *out, size_t max);
-/* After RUSM_WASM_TRAPPED: the trap, and where (function index, offset of
-** the instruction in the module) if known. */
+/* After RUSM_WASM_TRAPPED: the trap, and where (function index, byte
+** offset of the trapping instruction in the module; UINT32_MAX and 0 if the
+** trap was outside Wasm code, e.g. a host function called directly).
+** RUSM_WASM_TRAP_NONE if the exec has not trapped. */
 rusm_wasm_trap rusm_wasm_exec_trap(rusm_wasm_exec *e, uint32_t *func, uint32_t *offset);
 /* Fuel units consumed by this exec since it was created. */
 uint64_t rusm_wasm_exec_fuel_used(const rusm_wasm_exec *e);

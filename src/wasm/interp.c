@@ -52,7 +52,13 @@
 #define CHARGE() do { if (UNLIKELY(--fuel < 0)) { fuel = 0; goto out_of_fuel; } } while (0)
 #endif
 
+#ifdef RUSM_WASM_NO_BOUNDS_MEASURE
+/* UNSAFE, for measuring what explicit checks cost (what a guard-region
+** scheme could save at best); never for real use. */
+#define MEMCHK(ea, n) ((void)(ea), (void)ms)
+#else
 #define MEMCHK(ea, n) do { if (UNLIKELY((ea) + (n) > ms)) TRAP(RUSM_WASM_TRAP_OOB_MEMORY); } while (0)
+#endif
 
 /* A host function call, out of line (cold, and it needs variable-length
 ** arrays): arguments from the slots at nfp, results back to them unless the
