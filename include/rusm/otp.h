@@ -3,7 +3,8 @@
 ** mould.  Processes, an M:N work-stealing scheduler, mailboxes with
 ** selective receive, timers, links, monitors, exit signals and a registry.
 **
-** This header knows nothing of WebAssembly: the core is usable on its own.
+** This header knows nothing of guest code engines: the core is usable on
+** its own.
 **
 ** Calling context.  Functions documented "in a process" act on the calling
 ** process (found through a thread-local set by the scheduler); called from a
@@ -143,9 +144,16 @@ typedef bool (*rusm_match_fn)(const rusm_msg *m, void *ctx);
 ** (0 = poll, RUSM_INFINITY = forever). NULL on timeout. Caller frees. */
 rusm_msg *rusm_receive(int64_t timeout_ms);
 /* Selective receive: the oldest message for which match returns true; the
-** others stay in place and in order, and are not rescanned by the next
-** receive with the same match until new messages arrive. Caller frees. */
+** others stay in place and in order. While the call waits, each wake-up
+** looks only at messages that arrived since (the save position). Each new
+** call starts from the oldest message (a match may depend on state that
+** changed), unless rusm_receive_mark was called before it. Caller frees. */
 rusm_msg *rusm_receive_match(rusm_match_fn match, void *ctx, int64_t timeout_ms);
+/* In a process: the next rusm_receive / rusm_receive_match of this process
+** skips every message queued before this call (Erlang's receive mark for
+** request/reply: take the mark, send the request, receive the reply; a long
+** mailbox is then not rescanned). */
+void rusm_receive_mark(void);
 
 /* ---------------------------------------------------------------- timers */
 
@@ -156,8 +164,10 @@ typedef uint64_t rusm_timer_ref;   /* 0 = no timer */
 rusm_timer_ref rusm_send_after(int64_t ms, rusm_pid to, const void *data, size_t len);
 rusm_timer_ref rusm_runtime_send_after(rusm_runtime *rt, int64_t ms, rusm_pid to,
                                        const void *data, size_t len);
-/* Returns true if the timer was pending and will now never fire. */
+/* In a process: returns true if the timer was pending and will now never
+** fire. The runtime variant works from any thread. */
 bool rusm_cancel_timer(rusm_timer_ref t);
+bool rusm_runtime_cancel_timer(rusm_runtime *rt, rusm_timer_ref t);
 /* In a coroutine process: sleeps ms milliseconds; messages stay queued. */
 void rusm_sleep(int64_t ms);
 
@@ -281,7 +291,8 @@ bool rusm_demonitor(uint64_t ref, bool flush);
 int rusm_register(rusm_runtime *rt, const char *name, rusm_pid pid);
 int rusm_unregister(rusm_runtime *rt, const char *name);
 rusm_pid rusm_whereis(rusm_runtime *rt, const char *name);
-/* In a process: send to a registered name; dropped if unregistered. */
+/* In a process: send to a registered name. Returns 0 if sent, -2 if the
+** name is not registered (the message is dropped), -1 on bad arguments. */
 int rusm_send_named(const char *name, const void *data, size_t len);
 /* Writes up to max names (copies, caller frees each with free()) into out;
 ** returns the number registered (may exceed max). */
