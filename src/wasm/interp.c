@@ -90,6 +90,11 @@ static bool grow_stacks(rusm_wasm_exec *e, size_t off, size_t need, uint32_t nfr
   return true;
 }
 
+/* GCC turns the loop zeroing a callee's locals into a memset call, which
+** costs a call and spills around it on every Wasm call; keep it a loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *const **table) {
 #define WOP_ADDR(n) &&L_##n,
   static const void *const handlers[WOP_COUNT] = {WOPS(WOP_ADDR)};
