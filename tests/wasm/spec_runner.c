@@ -509,9 +509,11 @@ static void run_action(file_state *st, json_t *action, outcome *o) {
     o->kind = OUT_RETURNED;
     return;
   case RUSM_WASM_TRAPPED:
+    /* wasm.h: an exec stays reusable after a trap; keep it, so the next
+    ** call checks that contract too */
     o->trap = rusm_wasm_exec_trap(r->exec, NULL, NULL);
     o->kind = OUT_TRAPPED;
-    break;
+    return;
   case RUSM_WASM_SUSPENDED:
     snprintf(o->why, sizeof o->why, "suspended, but no spectest function suspends");
     break;
@@ -519,8 +521,8 @@ static void run_action(file_state *st, json_t *action, outcome *o) {
     snprintf(o->why, sizeof o->why, "unknown run status %d", (int)s);
     break;
   }
-  /* A fresh exec after anything but a return: one bad call must not taint
-  ** the next one's failure report. */
+  /* A fresh exec after anything unexpected: one broken call must not
+  ** taint the next one's report. */
   rusm_wasm_exec_free(r->exec);
   r->exec = NULL;
 }
