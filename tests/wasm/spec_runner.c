@@ -50,6 +50,7 @@
 
 typedef struct counts {
   unsigned long passed, failed, skipped, mismatches;
+  unsigned long preemptions; /* OUT_OF_FUEL returns that were resumed */
 } counts;
 
 /* ---------------------------------------------------------------- options */
@@ -495,6 +496,7 @@ static void run_action(file_state *st, json_t *action, outcome *o) {
   for (;;) {
     s = rusm_wasm_exec_run(r->exec, opt_fuel_chunk);
     if (s != RUSM_WASM_OUT_OF_FUEL) break;
+    st->c->preemptions++;
     spent += opt_fuel_chunk;
     if (spent >= FUEL_CAP) {
       snprintf(o->why, sizeof o->why, "no result after %" PRIu64 " fuel units", spent);
@@ -909,8 +911,10 @@ int main(int argc, char **argv) {
     total.failed += c.failed;
     total.skipped += c.skipped;
     total.mismatches += c.mismatches;
+    total.preemptions += c.preemptions;
   }
   spec_host_cleanup();
+  if (opt_verbose) printf("preemptions (out of fuel, resumed): %lu\n", total.preemptions);
   printf("message mismatches: %lu\n", total.mismatches);
   printf("%lu passed, %lu failed, %lu skipped\n", total.passed, total.failed, total.skipped);
   return total.failed ? 1 : 0;
