@@ -89,8 +89,14 @@ static void call_export(const char *name, void *vctx) {
   if (!e) return;
   rusm_wasm_error err;
   if (rusm_wasm_exec_call(e, name, args, ft.nparams, &err) == 0) {
+    /* print* suspend: resume them (a few times at most), and resume once
+    ** after running out of fuel, so both paths see fuzzed code */
+    spec_host_allow_suspend(true);
     rusm_wasm_status s = rusm_wasm_exec_run(e, FUEL);
-    if (s == RUSM_WASM_OUT_OF_FUEL) s = rusm_wasm_exec_run(e, FUEL); /* resume path */
+    for (int i = 0; i < 4 && s == RUSM_WASM_SUSPENDED; i++)
+      if (rusm_wasm_exec_resume(e, NULL, 0) == 0) s = rusm_wasm_exec_run(e, FUEL);
+    if (s == RUSM_WASM_OUT_OF_FUEL) s = rusm_wasm_exec_run(e, FUEL);
+    spec_host_allow_suspend(false);
     if (s == RUSM_WASM_RETURNED) (void)rusm_wasm_exec_results(e, results, 8);
     else if (s == RUSM_WASM_TRAPPED) (void)rusm_wasm_exec_trap(e, NULL, NULL);
   }
@@ -105,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ** so a crash reproduces from its input alone. */
   rusm_wasm_linker *l = rusm_wasm_linker_new();
   rusm_wasm_instance *host = NULL;
-  if (l && spec_host_define(l, &host, false, &err) == 0) {
+  if (l && spec_host_define(l, &host, SPEC_HOST_SUSPEND, &err) == 0) {
     rusm_wasm_instance *inst = rusm_wasm_instantiate(m, l, &err);
     if (inst) {
       call_ctx ctx = {inst, 0};

@@ -109,13 +109,23 @@ void spec_host_cleanup(void) {
 
 /* ---------------------------------------------------------- print* */
 
-/* env carries the verbosity; print* never fail. */
+static bool suspend_allowed;
+
+void spec_host_allow_suspend(bool on) { suspend_allowed = on; }
+
+/* env points to the SPEC_HOST_* flags; print* never fail. Suspending
+** (with no results to give back) exercises the engine's suspend/resume
+** path on every suite module that calls them. */
 static rusm_wasm_host_status print_fn(void *env, rusm_wasm_instance *caller,
                                       const rusm_wasm_val *args,
                                       rusm_wasm_val *results, size_t nargs) {
+  unsigned flags = *(const unsigned *)env;
   (void)caller;
   (void)results;
-  if (!env) return RUSM_WASM_HOST_OK;
+  rusm_wasm_host_status done = (flags & SPEC_HOST_SUSPEND) && suspend_allowed
+                                   ? RUSM_WASM_HOST_SUSPEND
+                                   : RUSM_WASM_HOST_OK;
+  if (!(flags & SPEC_HOST_VERBOSE)) return done;
   printf("spectest.print:");
   for (size_t i = 0; i < nargs; i++) {
     switch (args[i].type) {
@@ -127,7 +137,7 @@ static rusm_wasm_host_status print_fn(void *env, rusm_wasm_instance *caller,
     }
   }
   printf("\n");
-  return RUSM_WASM_HOST_OK;
+  return done;
 }
 
 /* One thin wrapper per arity: the host callback is not told its own arity. */
@@ -145,7 +155,7 @@ static rusm_wasm_host_status print2(void *env, rusm_wasm_instance *c,
 }
 
 int spec_host_define(rusm_wasm_linker *l, rusm_wasm_instance **inst,
-                     bool verbose, rusm_wasm_error *err) {
+                     unsigned flags, rusm_wasm_error *err) {
   static const rusm_wasm_valtype i32[] = {RUSM_WASM_I32};
   static const rusm_wasm_valtype i64[] = {RUSM_WASM_I64};
   static const rusm_wasm_valtype f32[] = {RUSM_WASM_F32};
@@ -166,7 +176,8 @@ int spec_host_define(rusm_wasm_linker *l, rusm_wasm_instance **inst,
       {"print_i32_f32", 2, i32_f32, print2},
       {"print_f64_f64", 2, f64_f64, print2},
   };
-  static int verbose_tag;
+  /* env of the print* functions: one static cell per flag combination */
+  static const unsigned flag_cells[4] = {0, 1, 2, 3};
 
   *inst = NULL;
   rusm_wasm_module *m = spec_host_module(err);
@@ -183,7 +194,7 @@ int spec_host_define(rusm_wasm_linker *l, rusm_wasm_instance **inst,
     rusm_wasm_functype sig = {.nparams = funcs[i].nparams, .nresults = 0,
                               .params = funcs[i].params, .results = NULL};
     if (rusm_wasm_linker_define_func(l, "spectest", funcs[i].name, &sig, funcs[i].fn,
-                                     verbose ? &verbose_tag : NULL) != 0) {
+                                     (void *)&flag_cells[flags & 3]) != 0) {
       err->kind = RUSM_WASM_ERR_ARGS;
       snprintf(err->message, sizeof err->message,
                "linker refused spectest.%s next to the spectest instance", funcs[i].name);

@@ -14,12 +14,22 @@
 ** Loaded once; NULL + *err if the engine rejects it. */
 rusm_wasm_module *spec_host_module(rusm_wasm_error *err);
 
+/* Flags for spec_host_define. */
+enum {
+  SPEC_HOST_VERBOSE = 1,     /* print* write their arguments to stdout */
+  SPEC_HOST_SUSPEND = 2      /* print* suspend the call (when allowed) */
+};
+
 /* Defines everything under "spectest" in l: a fresh instance of
 ** spec_host_module (returned in *inst, caller frees it after the linker's
-** last use) plus the print* host functions. If verbose, print* write their
-** arguments to stdout. Returns 0, or -1 with *err. */
+** last use) plus the print* host functions. Returns 0, or -1 with *err. */
 int spec_host_define(rusm_wasm_linker *l, rusm_wasm_instance **inst,
-                     bool verbose, rusm_wasm_error *err);
+                     unsigned flags, rusm_wasm_error *err);
+
+/* With SPEC_HOST_SUSPEND, print* suspend only while this is on: the caller
+** turns it on around its own rusm_wasm_exec_run loop, which resumes them
+** (a start function run by rusm_wasm_instantiate has no one to resume it). */
+void spec_host_allow_suspend(bool on);
 
 /* Frees the module made by spec_host_module (at exit). */
 void spec_host_cleanup(void);

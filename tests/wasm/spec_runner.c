@@ -3,8 +3,13 @@
 ** wast2json (one .json command list + .wasm modules per .wast), against
 ** RUSM's engine through its public API (rusm/wasm.h) only.
 **
-**   wasm_spec_runner [--verbose] [--no-fork] [--fuel-chunk N] [--timeout S]
-**                    FILE.json...
+**   wasm_spec_runner [--verbose] [--no-fork] [--fuel-chunk N] [--suspend]
+**                    [--timeout S] FILE.json...
+**
+** --fuel-chunk N runs every call N fuel units at a time (resuming after each
+** OUT_OF_FUEL); --suspend makes the spectest print* functions suspend the
+** call (resumed at once): both check that preemption and suspension change
+** no result.
 **
 ** Output: one line per file, "<file>.wast: P passed, F failed, S skipped",
 ** then "message mismatches: N" and last "N passed, N failed, N skipped"
@@ -51,12 +56,14 @@
 typedef struct counts {
   unsigned long passed, failed, skipped, mismatches;
   unsigned long preemptions; /* OUT_OF_FUEL returns that were resumed */
+  unsigned long suspensions; /* SUSPENDED returns that were resumed */
 } counts;
 
 /* ---------------------------------------------------------------- options */
 
 static bool opt_verbose;
 static bool opt_fork = true;
+static bool opt_suspend;
 static uint64_t opt_fuel_chunk = UINT64_C(1) << 26;
 static unsigned opt_timeout = 300;
 /* A call that burns this much fuel is a hang, not a result. */
@@ -493,18 +500,27 @@ static void run_action(file_state *st, json_t *action, outcome *o) {
   ** a hung test, and the out-of-fuel/resume path is exercised. */
   uint64_t spent = 0;
   rusm_wasm_status s;
+  spec_host_allow_suspend(opt_suspend);
   for (;;) {
     s = rusm_wasm_exec_run(r->exec, opt_fuel_chunk);
+    if (s == RUSM_WASM_SUSPENDED && opt_suspend) {
+      /* a print* paused the call: resume it with its (zero) results */
+      st->c->suspensions++;
+      if (rusm_wasm_exec_resume(r->exec, NULL, 0) != 0) break;
+      continue;
+    }
     if (s != RUSM_WASM_OUT_OF_FUEL) break;
     st->c->preemptions++;
     spent += opt_fuel_chunk;
     if (spent >= FUEL_CAP) {
+      spec_host_allow_suspend(false);
       snprintf(o->why, sizeof o->why, "no result after %" PRIu64 " fuel units", spent);
       rusm_wasm_exec_free(r->exec);
       r->exec = NULL;
       return;
     }
   }
+  spec_host_allow_suspend(false);
   switch (s) {
   case RUSM_WASM_RETURNED:
     o->nresults = rusm_wasm_exec_results(r->exec, o->results, ft.nresults);
@@ -517,7 +533,8 @@ static void run_action(file_state *st, json_t *action, outcome *o) {
     o->kind = OUT_TRAPPED;
     return;
   case RUSM_WASM_SUSPENDED:
-    snprintf(o->why, sizeof o->why, "suspended, but no spectest function suspends");
+    snprintf(o->why, sizeof o->why, opt_suspend ? "suspended, and rusm_wasm_exec_resume refused"
+                                                : "suspended, but no spectest function suspends");
     break;
   default:
     snprintf(o->why, sizeof o->why, "unknown run status %d", (int)s);
@@ -785,7 +802,8 @@ static void run_file(const char *path, counts *c) {
   rusm_wasm_error err;
   memset(&err, 0, sizeof err);
   st.linker = rusm_wasm_linker_new();
-  if (!st.linker || spec_host_define(st.linker, &st.spectest, opt_verbose, &err) != 0) {
+  unsigned flags = (opt_verbose ? SPEC_HOST_VERBOSE : 0) | (opt_suspend ? SPEC_HOST_SUSPEND : 0);
+  if (!st.linker || spec_host_define(st.linker, &st.spectest, flags, &err) != 0) {
     fail(&st, "cannot set up the spectest host module: %s: %s", kind_name(err.kind),
          err.message);
   } else {
@@ -815,7 +833,7 @@ static void run_file(const char *path, counts *c) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: wasm_spec_runner [--verbose] [--no-fork] [--fuel-chunk N] "
+          "usage: wasm_spec_runner [--verbose] [--no-fork] [--fuel-chunk N] [--suspend] "
           "[--timeout SECONDS] FILE.json...\n");
   exit(64);
 }
@@ -870,6 +888,8 @@ int main(int argc, char **argv) {
     const char *a = argv[first];
     if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
       opt_verbose = true;
+    } else if (strcmp(a, "--suspend") == 0) {
+      opt_suspend = true;
     } else if (strcmp(a, "--no-fork") == 0) {
       opt_fork = false;
     } else if (strcmp(a, "--fuel-chunk") == 0 && first + 1 < argc) {
@@ -912,9 +932,13 @@ int main(int argc, char **argv) {
     total.skipped += c.skipped;
     total.mismatches += c.mismatches;
     total.preemptions += c.preemptions;
+    total.suspensions += c.suspensions;
   }
   spec_host_cleanup();
-  if (opt_verbose) printf("preemptions (out of fuel, resumed): %lu\n", total.preemptions);
+  if (opt_verbose) {
+    printf("preemptions (out of fuel, resumed): %lu\n", total.preemptions);
+    printf("suspensions (host paused, resumed): %lu\n", total.suspensions);
+  }
   printf("message mismatches: %lu\n", total.mismatches);
   printf("%lu passed, %lu failed, %lu skipped\n", total.passed, total.failed, total.skipped);
   return total.failed ? 1 : 0;
