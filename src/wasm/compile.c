@@ -467,6 +467,34 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
 }
 static void plain_binop(cc *c, int op) {
   uint32_t ha = c->nst - 2;
+  if (op == WOP_f64_add || op == WOP_f64_sub || op == WOP_f64_mul || op == WOP_f32_add ||
+      op == WOP_f32_sub || op == WOP_f32_mul) {
+    /* x op (load), (load) op x: the plain load becomes the memory operand
+    ** of one *_ld instruction [x a][d off]. */
+    bool is64 = op >= WOP_f64_add;
+    int ld = is64 ? WOP_ld64 : WOP_ld32;
+    centry a = c->st[ha], b = c->st[ha + 1];
+    int which = -1;
+    if (a.kind != CE_CONST && b.kind == CE_STK && last_is(c, ld, 1, slot_at(c, ha + 1))) which = 1;
+    else if (b.kind != CE_CONST && a.kind == CE_STK && last_is(c, ld, 1, slot_at(c, ha))) which = 0;
+    if (which >= 0) {
+      uint32_t at = c->dst_at;
+      uint32_t x = which == 1 ? slot_of(c, ha) : slot_of(c, ha + 1);
+      uint32_t addr = get_opnd(c, at, 0), off = get_opnd(c, at, 2);
+      int base = is64 ? WOP_f64_add_ld : WOP_f32_add_ld;
+      int sub = is64 ? WOP_f64_sub : WOP_f32_sub, mul = is64 ? WOP_f64_mul : WOP_f32_mul;
+      int fop = op == mul ? base + 3 : op == sub ? base + (which == 1 ? 1 : 2) : base;
+      c->code[at].h = c->H[fop];
+      opnd(c, at, 0, x);
+      opnd(c, at, 1, addr);
+      opnd(c, at, 2, slot_at(c, ha));
+      opnd(c, at, 3, off);
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 2);
+      return;
+    }
+  }
   if (op == WOP_f64_add || op == WOP_f32_add) {
     /* a * b + x or x + a * b: one *_muladd [a b][x d]. */
     int mul = op == WOP_f64_add ? WOP_f64_mul : WOP_f32_mul;
@@ -615,9 +643,30 @@ static void store(cc *c, int op) {
   if (c->ctl[c->nctl - 1].dead) return;
   uint32_t h = c->nst - 2;
   bool ss = false, si = false;
-  if (c->st[h].kind == CE_STK && c->st[h + 1].kind != CE_CONST) {
+  centry v = c->st[h + 1];
+  bool vi = v.kind == CE_CONST && v.imm <= UINT32_MAX;
+  if (c->st[h].kind == CE_STK && (v.kind != CE_CONST || vi)) {
     ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));
     si = !ss && last_is(c, WOP_i32_add_si, 2, slot_at(c, h));
+  }
+  if (vi) {
+    /* A constant value goes in the instruction. */
+    int k = op - WOP_st8;
+    if (ss || si) {
+      uint32_t at = c->dst_at;
+      c->code[at].h = c->H[(ss ? WOP_st8_ssvi : WOP_st8_sivi) + k];
+      opnd(c, at, 2, (uint32_t)v.imm);
+      opnd(c, at, 3, off);
+      c->dst_at = NONE;
+    } else {
+      uint32_t sa = slot_of(c, h);
+      uint32_t at = emit(c, WOP_st8_vi + k, 3);
+      opnd(c, at, 0, sa);
+      opnd(c, at, 1, (uint32_t)v.imm);
+      opnd(c, at, 2, off);
+    }
+    pop_n(c, 2);
+    return;
   }
   if (ss || si) {
     uint32_t at = c->dst_at;

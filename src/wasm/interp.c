@@ -599,6 +599,54 @@ L_f64_neg:
 L_i32_add_shl:
   S(2).u64 = (uint32_t)(S(0).u32 + (S(1).u32 << (A(3) & 31)));
   DISPATCH(3);
+#define STOREVI(name, N, T)                                                    \
+  L_##name##_vi: {                                                             \
+    uint64_t ea = (uint64_t)S(0).u32 + A(2);                                   \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)A(1);                                                             \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_##name##_ssvi: {                                                           \
+    uint64_t ea = (uint64_t)(uint32_t)(S(0).u32 + S(1).u32) + A(3);            \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)A(2);                                                             \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_##name##_sivi: {                                                           \
+    uint64_t ea = (uint64_t)(uint32_t)(S(0).u32 + A(1)) + A(3);                \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)A(2);                                                             \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(3);                                                               \
+  }
+  STOREVI(st8, 1, uint8_t)
+  STOREVI(st16, 2, uint16_t)
+  STOREVI(st32, 4, uint32_t)
+  STOREVI(st64, 8, uint64_t)
+  /* Float arithmetic with a memory operand (a plain load merged in). */
+#define FLD(p, name, T, LT, FROMB, TOB, expr)                                  \
+  L_##p##_##name##_ld: {                                                       \
+    uint64_t ea = (uint64_t)S(1).u32 + A(3);                                   \
+    MEMCHK(ea, sizeof(LT));                                                    \
+    LT bits;                                                                   \
+    memcpy(&bits, mb + ea, sizeof bits);                                       \
+    T x = FROMB(S(0).u64), m = FROMB(bits);                                    \
+    T r = (expr);                                                              \
+    S(2).u64 = TOB(r);                                                         \
+    DISPATCH(3);                                                               \
+  }
+#define F32FROM(b) wn_bits_f32((uint32_t)(b))
+#define F64FROM(b) wn_bits_f64((uint64_t)(b))
+  FLD(f32, add, float, uint32_t, F32FROM, wn_f32_bits, x + m)
+  FLD(f32, sub, float, uint32_t, F32FROM, wn_f32_bits, x - m)
+  FLD(f32, rsub, float, uint32_t, F32FROM, wn_f32_bits, m - x)
+  FLD(f32, mul, float, uint32_t, F32FROM, wn_f32_bits, x * m)
+  FLD(f64, add, double, uint64_t, F64FROM, wn_f64_bits, x + m)
+  FLD(f64, sub, double, uint64_t, F64FROM, wn_f64_bits, x - m)
+  FLD(f64, rsub, double, uint64_t, F64FROM, wn_f64_bits, m - x)
+  FLD(f64, mul, double, uint64_t, F64FROM, wn_f64_bits, x * m)
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

@@ -16,6 +16,7 @@
 **   ld*_ss  [h][a b][d off]    st*_ss [h][a b][v off]   (address a + b)
 **   ld*_si  [h][a imm][d off]  st*_si [h][a imm][v off] (address a + imm)
 **   i32_add_shl [h][a b][d k]  f*_muladd [h][a b][c d]
+**   st*_vi [h][a v][off -]  st*_ssvi [h][a b][v off]  st*_sivi [h][a imm][v off]
 */
 #ifndef RUSM_WASM_INTERP_H
 #define RUSM_WASM_INTERP_H
@@ -87,7 +88,14 @@
   X(ld8s64_si) X(ld16s64_si) X(ld32s64_si) X(st8_si) X(st16_si) X(st32_si)     \
   X(st64_si)                                                                   \
   /* (a >> k) & m and (a << k) + imm, i32: [h][a k][d imm]. */                \
-  X(i32_shr_u_and) X(i32_shl_add)
+  X(i32_shr_u_and) X(i32_shl_add)                                              \
+  /* Stores of an immediate value: plain, at a + b, at a + imm. */            \
+  X(st8_vi) X(st16_vi) X(st32_vi) X(st64_vi) X(st8_ssvi) X(st16_ssvi)          \
+  X(st32_ssvi) X(st64_ssvi) X(st8_sivi) X(st16_sivi) X(st32_sivi)              \
+  X(st64_sivi)                                                                 \
+  /* x op mem[a + off] (r: mem op x), f32/f64: [h][x a][d off]. */            \
+  X(f32_add_ld) X(f32_sub_ld) X(f32_rsub_ld) X(f32_mul_ld)                     \
+  X(f64_add_ld) X(f64_sub_ld) X(f64_rsub_ld) X(f64_mul_ld)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
