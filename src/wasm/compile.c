@@ -90,6 +90,7 @@ typedef struct cc {
   /* The last conditional branch emitted (for turning it backward). */
   uint32_t br_at;
   int br_op;
+  uint32_t last_ins, prev_ins;  /* starts of the last two instructions */
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -146,6 +147,8 @@ static uint32_t emit(cc *c, int op, uint32_t ncells) {
     }
   }
   uint32_t at = c->ncode;
+  c->prev_ins = c->last_ins;
+  c->last_ins = at;
   memset(&c->code[at], 0, ncells * sizeof(wcell));
   c->code[at].h = c->H[op];
   c->ncode += ncells;
@@ -383,6 +386,27 @@ static uint32_t emit_cond_branch(cc *c, bool when_true) {
   c->br_at = at;
   c->br_op = op;
   return at + 2;
+}
+
+/* A loop tail "i32.add; backward compare-branch on its result": the add
+** (3 cells) and the branch (3 cells) become one 6-cell instruction, the
+** branch target staying in the last cell (where it is patched). */
+static void fuse_loop_tail(cc *c, int bop) {
+  uint32_t b = c->br_at, p = c->prev_ins;
+  if (c->bad || bop < WOP_brcb_i32_eq_ss || bop > WOP_brcb_i32_ge_u_si) return;
+  if (p == NONE || p + 3 != b || c->last_ins != b || b + 3 != c->ncode || c->last_label > p) return;
+  int base;
+  if (c->code[p].h == c->H[WOP_i32_add_si]) base = WOP_addi_brcb_eq_ss;
+  else if (c->code[p].h == c->H[WOP_i32_add_ss]) base = WOP_adds_brcb_eq_ss;
+  else return;
+  uint32_t d = get_opnd(c, p, 2);
+  if (get_opnd(c, b, 0) != d) return;
+  uint32_t y = get_opnd(c, b, 1);
+  c->code[p].h = c->H[base + (bop - WOP_brcb_i32_eq_ss)];
+  opnd(c, p, 3, y);
+  c->code[b].u64 = 0;
+  c->dst_at = NONE;
+  c->cmp_at = NONE;
 }
 
 /* ------------------------------------------------------------ operators */
@@ -722,6 +746,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
   c->last_label = 0;
   c->dst_at = c->cmp_at = NONE;
   c->dst_end = NONE;
+  c->last_ins = c->prev_ins = NONE;
   c->bad = false;
   c->op_off = f->code_offset;
   c->seen_loop = false;
@@ -831,8 +856,10 @@ static bool compile_body(cc *c, uint32_t fidx) {
         uint32_t cell = emit_cond_branch(c, true);
         cctl *t = &c->ctl[c->nctl - 1 - d];
         if (t->kind == CT_LOOP && !c->bad) {
-          c->code[c->br_at].h = c->H[back_op(c->br_op)];
+          int bop = back_op(c->br_op);
+          c->code[c->br_at].h = c->H[bop];
           target_cell(c, cell, t->label + 1);
+          fuse_loop_tail(c, bop);
         } else {
           branch_cell(c, cell, d);
         }

@@ -647,6 +647,29 @@ L_i32_add_shl:
   FLD(f64, sub, double, uint64_t, F64FROM, wn_f64_bits, x - m)
   FLD(f64, rsub, double, uint64_t, F64FROM, wn_f64_bits, m - x)
   FLD(f64, mul, double, uint64_t, F64FROM, wn_f64_bits, x * m)
+#define ABRC1(p, name, ADD, YS, cond)                                          \
+  L_##p##_brcb_##name##_##YS: {                                                \
+    uint32_t x = S(0).u32 + (ADD);                                             \
+    S(2).u64 = x;                                                              \
+    uint32_t y = ABRC_Y_##YS;                                                  \
+    if (cond) { pc = pc[5].tgt; BACK(); }                                      \
+    DISPATCH(6);                                                               \
+  }
+#define ABRC_Y_ss S(3).u32
+#define ABRC_Y_si A(3)
+#define ABRC2(name, cond)                                                      \
+  ABRC1(addi, name, A(1), ss, cond) ABRC1(addi, name, A(1), si, cond)          \
+  ABRC1(adds, name, S(1).u32, ss, cond) ABRC1(adds, name, S(1).u32, si, cond)
+  ABRC2(eq, x == y)
+  ABRC2(ne, x != y)
+  ABRC2(lt_s, (int32_t)x < (int32_t)y)
+  ABRC2(lt_u, x < y)
+  ABRC2(gt_s, (int32_t)x > (int32_t)y)
+  ABRC2(gt_u, x > y)
+  ABRC2(le_s, (int32_t)x <= (int32_t)y)
+  ABRC2(le_u, x <= y)
+  ABRC2(ge_s, (int32_t)x >= (int32_t)y)
+  ABRC2(ge_u, x >= y)
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

@@ -45,6 +45,12 @@
   WOP_BIN2(X, brcb_##p, gt_s) WOP_BIN2(X, brcb_##p, gt_u)                      \
   WOP_BIN2(X, brcb_##p, le_s) WOP_BIN2(X, brcb_##p, le_u)                      \
   WOP_BIN2(X, brcb_##p, ge_s) WOP_BIN2(X, brcb_##p, ge_u)
+#define WOP_ABRC(X, p)                                                         \
+  WOP_BIN2(X, p##_brcb, eq) WOP_BIN2(X, p##_brcb, ne)                          \
+  WOP_BIN2(X, p##_brcb, lt_s) WOP_BIN2(X, p##_brcb, lt_u)                      \
+  WOP_BIN2(X, p##_brcb, gt_s) WOP_BIN2(X, p##_brcb, gt_u)                      \
+  WOP_BIN2(X, p##_brcb, le_s) WOP_BIN2(X, p##_brcb, le_u)                      \
+  WOP_BIN2(X, p##_brcb, ge_s) WOP_BIN2(X, p##_brcb, ge_u)
 #define WOP_FLT_BINS(X, p)                                                     \
   X(p##_add) X(p##_sub) X(p##_mul) X(p##_div) X(p##_min) X(p##_max)            \
   X(p##_copysign) X(p##_eq) X(p##_ne) X(p##_lt) X(p##_gt) X(p##_le) X(p##_ge)  \
@@ -95,7 +101,10 @@
   X(st64_sivi)                                                                 \
   /* x op mem[a + off] (r: mem op x), f32/f64: [h][x a][d off]. */            \
   X(f32_add_ld) X(f32_sub_ld) X(f32_rsub_ld) X(f32_mul_ld)                     \
-  X(f64_add_ld) X(f64_sub_ld) X(f64_rsub_ld) X(f64_mul_ld)
+  X(f64_add_ld) X(f64_sub_ld) X(f64_rsub_ld) X(f64_mul_ld)                     \
+  /* Loop tails, i32: d = x + imm (addi) or x + z (adds), then a backward   \
+  ** brc on d: [h][x imm|z][d y|imm][-][-][target] (6 cells). */             \
+  WOP_ABRC(X, addi) WOP_ABRC(X, adds)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
