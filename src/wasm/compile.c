@@ -220,6 +220,11 @@ static uint32_t slot_of(cc *c, uint32_t h) {
   if (e->kind == CE_CONST) materialize(c, h);
   return e->kind == CE_LOC ? e->idx : slot_at(c, h);
 }
+/* The slot of a non-constant entry merged into an earlier instruction. */
+static uint32_t slot_of_v(cc *c, uint32_t h, uint32_t at) {
+  (void)at;
+  return slot_of(c, h);
+}
 static void pop_n(cc *c, uint32_t n) { c->nst = n > c->nst ? 0 : c->nst - n; }
 
 /* ------------------------------------------------------------ control */
@@ -641,6 +646,21 @@ static void load(cc *c, int op) {
     ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));
     si = !ss && last_is(c, WOP_i32_add_si, 2, slot_at(c, h));
   }
+  if (c->st[h].kind == CE_STK && last_is(c, WOP_i32_shl_add, 2, slot_at(c, h))) {
+    /* (x << k) + imm then the load: ld*_sh [x k][d imm][off], one cell
+    ** more than the shl_add it replaces. */
+    uint32_t at = c->dst_at;
+    if (GROW(c, code, ncode, capcode, c->ncode + 1)) {
+      c->code[c->ncode].u64 = 0;
+      c->ncode++;
+      c->code[at].h = c->H[op - WOP_ld32 + WOP_ld32_sh];
+      opnd(c, at, 4, off);
+      pop_n(c, 1);
+      push_stk(c);
+      set_dst(c, at, 2);
+    }
+    return;
+  }
   if (ss || si) {
     /* i32.add then the load: one ld*_ss [a b][d off] or ld*_si
     ** [a imm][d off], d = the add's. */
@@ -672,6 +692,36 @@ static void store(cc *c, int op) {
   if (c->st[h].kind == CE_STK && (v.kind != CE_CONST || vi)) {
     ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));
     si = !ss && last_is(c, WOP_i32_add_si, 2, slot_at(c, h));
+  }
+  if (c->st[h].kind == CE_STK && v.kind != CE_CONST && last_is(c, WOP_i32_shl_add, 2, slot_at(c, h))) {
+    uint32_t at = c->dst_at;
+    if (GROW(c, code, ncode, capcode, c->ncode + 1)) {
+      uint32_t sv = slot_of_v(c, h + 1, at);
+      c->code[c->ncode].u64 = 0;
+      c->ncode++;
+      c->code[at].h = c->H[op - WOP_st8 + WOP_st8_sh];
+      opnd(c, at, 2, sv);
+      opnd(c, at, 4, off);
+      c->dst_at = NONE;
+      pop_n(c, 2);
+    }
+    return;
+  }
+  if (c->st[h].kind != CE_CONST && v.kind == CE_STK && op == WOP_st64 &&
+      c->dst_at != NONE && c->dst_end == c->ncode && c->last_label <= c->dst_at &&
+      (c->code[c->dst_at].h == c->H[WOP_f64_add_ld] || c->code[c->dst_at].h == c->H[WOP_f64_sub_ld] ||
+       c->code[c->dst_at].h == c->H[WOP_f64_mul_ld]) &&
+      get_opnd(c, c->dst_at, 2) == slot_at(c, h + 1) && get_opnd(c, c->dst_at, 3) == off &&
+      get_opnd(c, c->dst_at, 1) == slot_of(c, h)) {
+    /* x op mem[a + off] stored back to mem[a + off]: one read-modify-write
+    ** (the address is the same slot, unchanged in between). */
+    uint32_t at = c->dst_at;
+    const void *hh = c->code[at].h;
+    c->code[at].h = c->H[hh == c->H[WOP_f64_add_ld] ? WOP_f64_add_ldst
+                         : hh == c->H[WOP_f64_sub_ld] ? WOP_f64_sub_ldst : WOP_f64_mul_ldst];
+    c->dst_at = NONE;
+    pop_n(c, 2);
+    return;
   }
   if (vi) {
     /* A constant value goes in the instruction. */

@@ -556,7 +556,16 @@ L_f64_neg:
     S(2).u64 = (RT)v;                                                          \
     DISPATCH(3);                                                               \
   }
-#define LOAD2(name, N, T, RT) LOAD(name, N, T, RT) LOADSS(name, N, T, RT) LOADSI(name, N, T, RT)
+#define LOADSH(name, N, T, RT)                                                 \
+  L_##name##_sh: {                                                             \
+    uint64_t ea = (uint64_t)(uint32_t)((S(0).u32 << (A(1) & 31)) + A(3)) + A(4); \
+    MEMCHK(ea, N);                                                             \
+    T v;                                                                       \
+    memcpy(&v, mb + ea, N);                                                    \
+    S(2).u64 = (RT)v;                                                          \
+    DISPATCH(4);                                                               \
+  }
+#define LOAD2(name, N, T, RT) LOAD(name, N, T, RT) LOADSS(name, N, T, RT) LOADSI(name, N, T, RT) LOADSH(name, N, T, RT)
   LOAD2(ld32, 4, uint32_t, uint64_t)
   LOAD2(ld64, 8, uint64_t, uint64_t)
   LOAD2(ld8s32, 1, int8_t, uint32_t)
@@ -590,7 +599,15 @@ L_f64_neg:
     memcpy(mb + ea, &v, N);                                                    \
     DISPATCH(3);                                                               \
   }
-#define STORE2(name, N, T) STORE(name, N, T) STORESS(name, N, T) STORESI(name, N, T)
+#define STORESH(name, N, T)                                                    \
+  L_##name##_sh: {                                                             \
+    uint64_t ea = (uint64_t)(uint32_t)((S(0).u32 << (A(1) & 31)) + A(3)) + A(4); \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)S(2).u64;                                                         \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(4);                                                               \
+  }
+#define STORE2(name, N, T) STORE(name, N, T) STORESS(name, N, T) STORESI(name, N, T) STORESH(name, N, T)
   STORE2(st8, 1, uint8_t)
   STORE2(st16, 2, uint16_t)
   STORE2(st32, 4, uint32_t)
@@ -670,6 +687,21 @@ L_i32_add_shl:
   ABRC2(le_u, x <= y)
   ABRC2(ge_s, (int32_t)x >= (int32_t)y)
   ABRC2(ge_u, x >= y)
+#define FLDST(name, expr)                                                      \
+  L_f64_##name##_ldst: {                                                       \
+    uint64_t ea = (uint64_t)S(1).u32 + A(3);                                   \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t bits;                                                             \
+    memcpy(&bits, mb + ea, 8);                                                 \
+    double x = wn_bits_f64(S(0).u64), m = wn_bits_f64(bits);                   \
+    double r = (expr);                                                         \
+    bits = wn_f64_bits(r);                                                     \
+    memcpy(mb + ea, &bits, 8);                                                 \
+    DISPATCH(3);                                                               \
+  }
+  FLDST(add, x + m)
+  FLDST(sub, x - m)
+  FLDST(mul, x * m)
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

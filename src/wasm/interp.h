@@ -104,7 +104,14 @@
   X(f64_add_ld) X(f64_sub_ld) X(f64_rsub_ld) X(f64_mul_ld)                     \
   /* Loop tails, i32: d = x + imm (addi) or x + z (adds), then a backward   \
   ** brc on d: [h][x imm|z][d y|imm][-][-][target] (6 cells). */             \
-  WOP_ABRC(X, addi) WOP_ABRC(X, adds)
+  WOP_ABRC(X, addi) WOP_ABRC(X, adds)                                          \
+  /* Loads/stores at ((x << k) + imm) wrapped, + off (array indexing):      \
+  ** ld [h][x k][d imm][off -], st [h][x k][v imm][off -]. */                \
+  X(ld32_sh) X(ld64_sh) X(ld8s32_sh) X(ld8u_sh) X(ld16s32_sh) X(ld16u_sh)      \
+  X(ld8s64_sh) X(ld16s64_sh) X(ld32s64_sh) X(st8_sh) X(st16_sh) X(st32_sh)     \
+  X(st64_sh)                                                                   \
+  /* mem[a + off] = x op mem[a + off], f64: [h][x a][- off]. */              \
+  X(f64_add_ldst) X(f64_sub_ldst) X(f64_mul_ldst)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
