@@ -371,8 +371,17 @@ static void idle_mem_run(bool coro, size_t n) {
   free(pids);
   bench_result(((double)rss1 - (double)rss0) / (double)n);
 }
-static void drv_idle_mem_handler(const void *a, size_t l) { (void)a, (void)l; idle_mem_run(false, IDLE_N); }
-static void drv_idle_mem_coro(const void *a, size_t l) { (void)a, (void)l; idle_mem_run(true, IDLE_CORO_N); }
+/* The process count of idle_mem_* can be changed by hand (third argument),
+** for diagnosis only: run.sh always uses the defaults. */
+static size_t g_count_override;
+static void drv_idle_mem_handler(const void *a, size_t l) {
+  (void)a, (void)l;
+  idle_mem_run(false, g_count_override ? g_count_override : IDLE_N);
+}
+static void drv_idle_mem_coro(const void *a, size_t l) {
+  (void)a, (void)l;
+  idle_mem_run(true, g_count_override ? g_count_override : IDLE_CORO_N);
+}
 
 static void drv_ping_pong(const void *a, size_t l) {
   (void)a, (void)l;
@@ -488,8 +497,8 @@ static const workload workloads[] = {
   {"spawn_storm", drv_spawn_storm, 1 + SPAWN_N},
   {"spawn_storm_coro", drv_spawn_storm_coro, 1 + SPAWN_N},
   {"spawn_idle", drv_spawn_idle, 1 + IDLE_N},
-  {"idle_mem_handler", drv_idle_mem_handler, 1 + IDLE_N},
-  {"idle_mem_coro", drv_idle_mem_coro, 1 + IDLE_CORO_N},
+  {"idle_mem_handler", drv_idle_mem_handler, 0},
+  {"idle_mem_coro", drv_idle_mem_coro, 0},
   {"ping_pong", drv_ping_pong, 3},
   {"ring", drv_ring, 1 + RING_N},
   {"ring_multi", drv_ring_multi, 1 + MRING_N},
@@ -513,6 +522,7 @@ int main(int argc, char **argv) {
   g_name = w->name;
   int runs = argc > 2 ? atoi(argv[2]) : 1;
   if (runs < 1) runs = 1;
+  if (argc > 3) g_count_override = (size_t)strtoull(argv[3], NULL, 10);
   const char *ws = getenv("RUSM_BENCH_WORKERS");
   rusm_runtime_config cfg = {0};
   cfg.workers = ws && atoi(ws) > 0 ? (unsigned)atoi(ws) : 2;
@@ -524,7 +534,7 @@ int main(int argc, char **argv) {
     rusm_runtime_stats_get(rt, &s0);
     atomic_store(&g_have_result, 0);
     if (!rusm_runtime_spawn(rt, w->driver, NULL, 0, NULL)) bench_fail("spawn driver failed");
-    if (!rusm_runtime_wait_idle(rt, 4 * (int64_t)BENCH_TIMEOUT_MS))
+    if (!rusm_runtime_wait_idle(rt, BENCH_TIMEOUT_MS))
       bench_fail("runtime did not become idle");
     if (!atomic_load_explicit(&g_have_result, memory_order_acquire))
       bench_fail("driver ended without a result");

@@ -9,7 +9,7 @@
 #include "rusm/otp.h"
 
 /* Every wait in a benchmark gives up (and fails loudly) after this long. */
-#define BENCH_TIMEOUT_MS 60000
+#define BENCH_TIMEOUT_MS 30000
 
 /* The one message shape of the workloads: 16 bytes, like a small Erlang tuple. */
 typedef struct bmsg {
