@@ -23,8 +23,9 @@ bool rusm_process_info_get(rusm_runtime *rt, rusm_pid pid, rusm_process_info *ou
     out->mailbox_len = atomic_load_explicit(&p->q_len, memory_order_relaxed);
     out->reductions = atomic_load_explicit(&p->reductions, memory_order_relaxed);
     size_t mem = p->block_size + out->mailbox_len * RU_MSG_CLASS0;
-    if (p->vt && p->vt->memory && p->body && p->body_type != RU_BODY_OTHER)
-      mem += p->vt->memory(p->body);
+    /* only the built-in bodies answer from atomics or constants; another
+    ** body's memory() could race with its destroy() */
+    if (p->body_type != RU_BODY_OTHER) mem += p->vt->memory(p);
     out->memory = mem;
     out->links = atomic_load_explicit(&p->n_links, memory_order_relaxed);
     out->monitors = atomic_load_explicit(&p->n_monitors, memory_order_relaxed);

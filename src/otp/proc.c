@@ -438,7 +438,6 @@ void ru_proc_exit(ru_worker *w, ru_proc *p) {
   w->cur = p;
   ru_set_cur(w, p);
   if (p->vt->destroy) p->vt->destroy(p->body);
-  p->body = NULL;
   rusm_pid pid = atomic_load_explicit(&p->pid, memory_order_relaxed);
   atomic_store_explicit(&rt->slots[ru_pid_idx(pid)].p, NULL, memory_order_seq_cst);
   ru_unregister_proc(rt, p);

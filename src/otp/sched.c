@@ -116,7 +116,7 @@ static void inject_push_list(rusm_runtime *rt, ru_proc *first, ru_proc *last, si
 /* Wakes a parked worker when this one has more queued than it can start at
 ** once.  The fence pairs with the parker's registration followed by its
 ** re-check of the queues (no lost wake-up). */
-#define RU_WAKE_THRESHOLD 2u
+#define RU_WAKE_THRESHOLD 1u
 
 static inline void maybe_wake(ru_worker *w) {
   rusm_runtime *rt = w->rt;
@@ -149,9 +149,11 @@ static ru_proc *local_pop(ru_worker *w) {
   w->ovf_head = p->rq_next;
   size_t n = atomic_load_explicit(&w->ovf_len, memory_order_relaxed) - 1;
   while (w->ovf_head) {
-    ru_proc *q = w->ovf_head;
+    /* read the link first: once q is in the ring a thief may run it, and
+    ** its rq_next then belongs to whatever queue it lands in next */
+    ru_proc *q = w->ovf_head, *qn = q->rq_next;
     if (!ru_runq_push(&w->rq, q)) break;
-    w->ovf_head = q->rq_next;
+    w->ovf_head = qn;
     n--;
   }
   atomic_store_explicit(&w->ovf_len, n, memory_order_relaxed);
@@ -502,6 +504,7 @@ void rusm_runtime_stop(rusm_runtime *rt) {
       ru_proc *p = w->limbo_head;
       w->limbo_head = p->rq_next;
       ru_dead_drain(NULL, rt, p);
+      free(p->reason_data);
       free(p);
     }
     ru_wheel_destroy(w);

@@ -38,6 +38,14 @@ static inline double t_now(void) {
     (cond);                                                                   \
   })
 
+/* The same inside a coroutine process: sleeps the process, not the worker. */
+#define PWAIT_FOR(cond, ms)                                                   \
+  ({                                                                          \
+    double until_ = t_now() + (ms) / 1000.0;                                  \
+    while (!(cond) && t_now() < until_) rusm_sleep(1);                        \
+    (cond);                                                                   \
+  })
+
 static inline long env_long(const char *name, long dflt) {
   const char *v = getenv(name);
   return v && *v ? strtol(v, NULL, 10) : dflt;
