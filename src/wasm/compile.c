@@ -496,6 +496,54 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
 }
 static void plain_binop(cc *c, int op) {
   uint32_t ha = c->nst - 2;
+  if (op == WOP_f64_add || op == WOP_f64_sub || op == WOP_f64_mul) {
+    /* x op ld64_si: f64_*_ldsi [x a][d imm][off] (one cell more). */
+    centry a = c->st[ha], b = c->st[ha + 1];
+    int which = -1;
+    if (a.kind != CE_CONST && b.kind == CE_STK && last_is(c, WOP_ld64_si, 2, slot_at(c, ha + 1))) which = 1;
+    else if (op != WOP_f64_sub && b.kind != CE_CONST && a.kind == CE_STK &&
+             last_is(c, WOP_ld64_si, 2, slot_at(c, ha))) which = 0;
+    if (which >= 0 && GROW(c, code, ncode, capcode, c->ncode + 1)) {
+      uint32_t at = c->dst_at;
+      uint32_t x = which == 1 ? slot_of(c, ha) : slot_of(c, ha + 1);
+      uint32_t addr = get_opnd(c, at, 0), imm = get_opnd(c, at, 1), off = get_opnd(c, at, 3);
+      c->code[c->ncode].u64 = 0;
+      c->ncode++;
+      c->code[at].h = c->H[op == WOP_f64_mul ? WOP_f64_mul_ldsi : op == WOP_f64_add ? WOP_f64_add_ldsi : WOP_f64_sub_ldsi];
+      opnd(c, at, 0, x);
+      opnd(c, at, 1, addr);
+      opnd(c, at, 2, slot_at(c, ha));
+      opnd(c, at, 3, imm);
+      opnd(c, at, 4, off);
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 2);
+      return;
+    }
+  }
+  if (op == WOP_f64_sub || op == WOP_f64_mul) {
+    /* a*b - x, x - a*b, (a*b)*x: one instruction [a b][x d]. */
+    centry a = c->st[ha], b = c->st[ha + 1];
+    int fop = -1;
+    uint32_t x = 0;
+    if (a.kind == CE_STK && b.kind != CE_CONST && last_is(c, WOP_f64_mul, 2, slot_at(c, ha))) {
+      fop = op == WOP_f64_sub ? WOP_f64_mulsub : WOP_f64_mulmul;
+      x = slot_of(c, ha + 1);
+    } else if (b.kind == CE_STK && a.kind != CE_CONST && last_is(c, WOP_f64_mul, 2, slot_at(c, ha + 1))) {
+      fop = op == WOP_f64_sub ? WOP_f64_rmulsub : WOP_f64_mulmul;
+      x = slot_of(c, ha);
+    }
+    if (fop >= 0) {
+      uint32_t at = c->dst_at;
+      c->code[at].h = c->H[fop];
+      opnd(c, at, 2, x);
+      opnd(c, at, 3, slot_at(c, ha));
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 3);
+      return;
+    }
+  }
   if (op == WOP_f64_add || op == WOP_f64_sub || op == WOP_f64_mul || op == WOP_f32_add ||
       op == WOP_f32_sub || op == WOP_f32_mul) {
     /* x op (load), (load) op x: the plain load becomes the memory operand
@@ -719,6 +767,24 @@ static void store(cc *c, int op) {
     const void *hh = c->code[at].h;
     c->code[at].h = c->H[hh == c->H[WOP_f64_add_ld] ? WOP_f64_add_ldst
                          : hh == c->H[WOP_f64_sub_ld] ? WOP_f64_sub_ldst : WOP_f64_mul_ldst];
+    c->dst_at = NONE;
+    pop_n(c, 2);
+    return;
+  }
+  if (op == WOP_st64 && v.kind == CE_STK && c->st[h].kind != CE_CONST && c->dst_at != NONE &&
+      c->dst_end == c->ncode && c->last_label <= c->dst_at && c->dst_opnd == 2 &&
+      get_opnd(c, c->dst_at, 2) == slot_at(c, h + 1) &&
+      (c->code[c->dst_at].h == c->H[WOP_f64_add] || c->code[c->dst_at].h == c->H[WOP_f64_sub] ||
+       c->code[c->dst_at].h == c->H[WOP_f64_mul])) {
+    /* x op y, then stored: f64_*_st [x y][a off].  The address is read
+    ** after the arithmetic, as in the original order. */
+    uint32_t at = c->dst_at;
+    const void *hh = c->code[at].h;
+    uint32_t sa = slot_of(c, h);
+    c->code[at].h = c->H[hh == c->H[WOP_f64_add] ? WOP_f64_add_st
+                         : hh == c->H[WOP_f64_sub] ? WOP_f64_sub_st : WOP_f64_mul_st];
+    opnd(c, at, 2, sa);
+    opnd(c, at, 3, off);
     c->dst_at = NONE;
     pop_n(c, 2);
     return;

@@ -712,6 +712,44 @@ L_i32_add_shl:
   FLDST(add, x + m)
   FLDST(sub, x - m)
   FLDST(mul, x * m)
+#define F3(name, expr)                                                         \
+  L_f64_##name: {                                                              \
+    double a = wn_bits_f64(S(0).u64), b = wn_bits_f64(S(1).u64), c = wn_bits_f64(S(2).u64); \
+    double p = a * b;                                                          \
+    double r = (expr);                                                         \
+    S(3).u64 = wn_f64_bits(r);                                                 \
+    DISPATCH(3);                                                               \
+  }
+  F3(mulsub, p - c)
+  F3(rmulsub, c - p)
+  F3(mulmul, p * c)
+#define FST(name, expr)                                                        \
+  L_f64_##name##_st: {                                                         \
+    double x = wn_bits_f64(S(0).u64), y = wn_bits_f64(S(1).u64);               \
+    double r = (expr);                                                         \
+    uint64_t ea = (uint64_t)S(2).u32 + A(3);                                   \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t bits = wn_f64_bits(r);                                            \
+    memcpy(mb + ea, &bits, 8);                                                 \
+    DISPATCH(3);                                                               \
+  }
+  FST(add, x + y)
+  FST(sub, x - y)
+  FST(mul, x * y)
+#define FLDSI(name, expr)                                                      \
+  L_f64_##name##_ldsi: {                                                       \
+    uint64_t ea = (uint64_t)(uint32_t)(S(1).u32 + A(3)) + A(4);                \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t bits;                                                             \
+    memcpy(&bits, mb + ea, 8);                                                 \
+    double x = wn_bits_f64(S(0).u64), m = wn_bits_f64(bits);                   \
+    double r = (expr);                                                         \
+    S(2).u64 = wn_f64_bits(r);                                                 \
+    DISPATCH(4);                                                               \
+  }
+  FLDSI(mul, x * m)
+  FLDSI(add, x + m)
+  FLDSI(sub, x - m)
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

@@ -111,7 +111,13 @@
   X(ld8s64_sh) X(ld16s64_sh) X(ld32s64_sh) X(st8_sh) X(st16_sh) X(st32_sh)     \
   X(st64_sh)                                                                   \
   /* mem[a + off] = x op mem[a + off], f64: [h][x a][- off]. */              \
-  X(f64_add_ldst) X(f64_sub_ldst) X(f64_mul_ldst)
+  X(f64_add_ldst) X(f64_sub_ldst) X(f64_mul_ldst)                              \
+  /* f64 pairs [h][a b][c d]: d = a*b - c, c - a*b, (a*b)*c. */               \
+  X(f64_mulsub) X(f64_rmulsub) X(f64_mulmul)                                   \
+  /* f64 x op y stored at mem[a + off]: [h][x y][a off]. */                   \
+  X(f64_add_st) X(f64_sub_st) X(f64_mul_st)                                    \
+  /* x * mem[(a + imm) + off], f64: [h][x a][d imm][off -]. */                \
+  X(f64_mul_ldsi) X(f64_add_ldsi) X(f64_sub_ldsi)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
