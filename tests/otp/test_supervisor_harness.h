@@ -135,6 +135,27 @@ static inline void h_driver(const void *arg, size_t len)
   atomic_store(&a.ctx->done, 1);
 }
 
+/* After a hang: what the processes that are not idle are doing. */
+static inline void h_dump(rusm_runtime *rt)
+{
+  size_t n = rusm_processes(rt, NULL, 0);
+  rusm_pid *pids = malloc((n + 16) * sizeof *pids);
+  if (!pids) return;
+  n = rusm_processes(rt, pids, n + 16);
+  size_t shown = 0;
+  for (size_t i = 0; i < n; i++) {
+    rusm_process_info in;
+    if (!rusm_process_info_get(rt, pids[i], &in)) continue;
+    bool plain = strcmp(in.body_kind, "handler") == 0 && in.mailbox_len == 0;
+    if (plain || shown++ >= 20) continue;
+    fprintf(stderr, "  pid %llx %s status %d mailbox %zu links %zu monitors %zu parent %llx\n",
+            (unsigned long long)pids[i], in.body_kind, (int)in.status, in.mailbox_len, in.links,
+            in.monitors, (unsigned long long)in.parent);
+  }
+  fprintf(stderr, "  (%zu processes)\n", n);
+  free(pids);
+}
+
 /* Runs fn in a fresh driver coroutine; returns its failures (a hang counts). */
 static inline int run_test(rusm_runtime *rt, const char *name, test_fn fn, int64_t timeout_ms)
 {
@@ -157,6 +178,7 @@ static inline int run_test(rusm_runtime *rt, const char *name, test_fn fn, int64
     }
     if (!atomic_load(&ctx->done)) {
       fprintf(stderr, "FAIL [%s]: timed out after %lld ms\n", name, (long long)timeout_ms);
+      h_dump(rt);
       fails = 1;
       /* the driver may still touch ctx: leak it rather than free under it */
       return fails;
