@@ -136,11 +136,16 @@ static void result_error_str(rusm_call_result *out, const char *static_text)
   out->reason = rusm_reason_str(static_text);
 }
 
-static int64_t now_ms(void)
+static int64_t now_ns(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t now_ms(void)
+{
+  return now_ns() / 1000000;
 }
 
 /* ------------------------------------------------------------ calls in a process */
@@ -218,14 +223,20 @@ static int call_in_process(char type, rusm_pid pid, const void *req, size_t len,
       left = deadline - now_ms();
       if (left < 0) left = 0;
     }
+    int64_t asked = deadline >= 0 ? now_ns() : 0; /* only a timed wait can end early */
     rusm_msg *m = rusm_receive_match(match_call, &w, left);
     if (!m) {
-      /* NULL before the deadline: this process cannot block (a handler
-      ** body); report it instead of spinning. */
-      if (deadline < 0 || now_ms() + 1 < deadline) {
-        rusm_demonitor(w.ref, true);
-        result_error_str(out, "cannot_block_here");
-        return -1;
+      int64_t now = now_ms();
+      if (deadline < 0 || now < deadline) {
+        /* NULL at once, with time left: this process cannot block (a
+        ** handler body); say so rather than spin. NULL after a real wait
+        ** (a timer that fired a little early): wait out the rest. */
+        if (deadline < 0 || (now_ns() - asked < 200000 && left != 0)) {
+          rusm_demonitor(w.ref, true);
+          result_error_str(out, "cannot_block_here");
+          return -1;
+        }
+        continue;
       }
       rusm_demonitor(w.ref, true);
       /* The reply may have raced the timeout in: it is then a success. */
