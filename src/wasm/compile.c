@@ -271,9 +271,18 @@ static bool needs_moves(cc *c, uint32_t h0, uint32_t n) {
   return false;
 }
 
+static bool last_is(cc *c, int op, int dopnd, uint32_t slot);
+
 /* Function return: results into slots 0..n-1, then return. */
 static void emit_return(cc *c) {
   uint32_t n = c->nresults;
+  if (n == 1 && c->st[c->nst - 1].kind == CE_STK &&
+      last_is(c, WOP_i32_add_ss, 2, slot_at(c, c->nst - 1))) {
+    /* return a + b: one instruction. */
+    c->code[c->dst_at].h = c->H[WOP_i32_add_ret];
+    c->dst_at = NONE;
+    return;
+  }
   if (n == 1) {
     uint32_t s = slot_of(c, c->nst - 1);
     uint32_t at = emit(c, WOP_return1, 2);
@@ -353,6 +362,7 @@ static int back_op(int op) {
   case WOP_br_if_z64: return WOP_br_if_z64_back;
   default:
     if (op >= WOP_brc_i32_eq_ss && op <= WOP_brc_i64_ge_u_si) return WOP_brcb_i32_eq_ss + (op - WOP_brc_i32_eq_ss);
+    if (op >= WOP_brcf_f32_eq && op <= WOP_brcf_f64_ge) return WOP_brcfb_f32_eq + (op - WOP_brcf_f32_eq);
     return op;
   }
 }
@@ -370,6 +380,8 @@ static uint32_t emit_cond_branch(cc *c, bool when_true) {
       op = c->cmp64 ? (when_true ? WOP_br_if_z64 : WOP_br_if_nz64)
                     : (when_true ? WOP_br_if_z : WOP_br_if_nz);
       opnd(c, at, 1, 0);
+    } else if (kind >= 11) {
+      op = (when_true ? WOP_brcf_f32_eq : WOP_brcfn_f32_eq) + (c->cmp64 ? 6 : 0) + (kind - 11);
     } else {
       if (!when_true) kind = cmp_invert[kind];
       int base = c->cmp64 ? WOP_brc_i64_eq_ss : WOP_brc_i32_eq_ss;
@@ -448,6 +460,18 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
   }
   uint32_t at, sa;
   bool si = false;
+  if (op_ss == (is64 ? WOP_i64_add_ss : WOP_i32_add_ss) && b.kind == CE_CONST &&
+      fits_imm(b.imm, is64) && a.kind == CE_STK &&
+      last_is(c, is64 ? WOP_i64_mul_si : WOP_i32_mul_si, 2, slot_at(c, ha))) {
+    /* x * k1 + k2: one instruction [x k1][d k2]. */
+    at = c->dst_at;
+    c->code[at].h = c->H[is64 ? WOP_i64_mul_add_si : WOP_i32_mul_add_si];
+    opnd(c, at, 3, (uint32_t)b.imm);
+    pop_n(c, 2);
+    push_stk(c);
+    set_dst(c, at, 2);
+    return;
+  }
   if (!is64 && b.kind == CE_CONST && a.kind == CE_STK &&
       ((op_ss == WOP_i32_and_ss && last_is(c, WOP_i32_shr_u_si, 2, slot_at(c, ha))) ||
        (op_ss == WOP_i32_add_ss && last_is(c, WOP_i32_shl_si, 2, slot_at(c, ha))))) {
@@ -599,6 +623,15 @@ static void plain_binop(cc *c, int op) {
   pop_n(c, 2);
   push_stk(c);
   set_dst(c, at, 2);
+}
+/* The float compare just emitted by plain_binop may fuse with a branch
+** (kinds 11..16: eq ne lt gt le ge). */
+static void float_cmp(cc *c, int k, bool is64) {
+  if (c->bad || c->dst_at == NONE) return;
+  c->cmp_at = c->dst_at;
+  c->cmp_kind = 11 + k;
+  c->cmp64 = is64;
+  c->cmp_si = false;
 }
 static void unop(cc *c, int op) {
   uint32_t h = c->nst - 1;
@@ -1081,6 +1114,25 @@ static bool compile_body(cc *c, uint32_t fidx) {
     case 0x1b: { /* select */
       if (dead) break;
       uint32_t h = c->nst - 3;
+      if (c->st[h].kind != CE_CONST && c->st[h + 1].kind != CE_CONST && c->st[h + 2].kind == CE_STK &&
+          (last_is(c, WOP_i32_eqz, 1, slot_at(c, h + 2)) || last_is(c, WOP_i64_eqz, 1, slot_at(c, h + 2)))) {
+        /* select(a, b, eqz(x)) = select(b, a, x): the eqz becomes the
+        ** select (64-bit test for i64.eqz). */
+        uint32_t at = c->dst_at;
+        bool is64 = c->code[at].h == c->H[WOP_i64_eqz];
+        uint32_t x = get_opnd(c, at, 0);
+        uint32_t sa = slot_of(c, h), sb = slot_of(c, h + 1);
+        c->code[at].h = c->H[is64 ? WOP_select64 : WOP_select];
+        opnd(c, at, 0, sb);
+        opnd(c, at, 1, sa);
+        opnd(c, at, 2, x);
+        opnd(c, at, 3, slot_at(c, h));
+        c->cmp_at = NONE;
+        pop_n(c, 3);
+        push_stk(c);
+        set_dst(c, at, 3);
+        break;
+      }
       uint32_t sa = slot_of(c, h), sb = slot_of(c, h + 1), sc = slot_of(c, h + 2);
       uint32_t at = emit(c, WOP_select, 3);
       opnd(c, at, 0, sa);
@@ -1325,8 +1377,10 @@ static bool compile_body(cc *c, uint32_t fidx) {
         int_binop(c, WOP_i64_eq_ss + 2 * kind, true, WOP_i64_eq_ss + 2 * mirror_kind[kind], kind);
       } else if (op >= 0x5b && op <= 0x60) {
         plain_binop(c, WOP_f32_eq + (op - 0x5b));
+        float_cmp(c, op - 0x5b, false);
       } else if (op >= 0x61 && op <= 0x66) {
         plain_binop(c, WOP_f64_eq + (op - 0x61));
+        float_cmp(c, op - 0x61, true);
       } else if (op >= 0x67 && op <= 0x69) {
         unop(c, WOP_i32_clz + (op - 0x67));
       } else if (op >= 0x6a && op <= 0x78) {

@@ -182,6 +182,9 @@ L_br_table: {
   pc = pc[2 + (i < n ? i : n)].tgt;
   NEXT();
 }
+L_i32_add_ret:
+  fp[0].u64 = (uint32_t)(S(0).u32 + S(1).u32);
+  goto L_return;
 L_return1:
   fp[0] = S(0);
   /* fall through */
@@ -750,6 +753,41 @@ L_i32_add_shl:
   FLDSI(mul, x * m)
   FLDSI(add, x + m)
   FLDSI(sub, x - m)
+#define FBRC(p, name, T, BITS, FROMB, cond, GO)                                 \
+  L_##p##_##name: {                                                            \
+    T x = FROMB(S(0).BITS), y = FROMB(S(1).BITS);                              \
+    if (cond) { pc = pc[2].tgt; GO(); }                                        \
+    DISPATCH(3);                                                               \
+  }
+#define FBRCS(p, GO, NOT)                                                      \
+  FBRC(p, f32_eq, float, u32, wn_bits_f32, NOT(x == y), GO)                    \
+  FBRC(p, f32_ne, float, u32, wn_bits_f32, NOT(x != y), GO)                    \
+  FBRC(p, f32_lt, float, u32, wn_bits_f32, NOT(x < y), GO)                     \
+  FBRC(p, f32_gt, float, u32, wn_bits_f32, NOT(x > y), GO)                     \
+  FBRC(p, f32_le, float, u32, wn_bits_f32, NOT(x <= y), GO)                    \
+  FBRC(p, f32_ge, float, u32, wn_bits_f32, NOT(x >= y), GO)                    \
+  FBRC(p, f64_eq, double, u64, wn_bits_f64, NOT(x == y), GO)                   \
+  FBRC(p, f64_ne, double, u64, wn_bits_f64, NOT(x != y), GO)                   \
+  FBRC(p, f64_lt, double, u64, wn_bits_f64, NOT(x < y), GO)                    \
+  FBRC(p, f64_gt, double, u64, wn_bits_f64, NOT(x > y), GO)                    \
+  FBRC(p, f64_le, double, u64, wn_bits_f64, NOT(x <= y), GO)                   \
+  FBRC(p, f64_ge, double, u64, wn_bits_f64, NOT(x >= y), GO)
+#define FB_YES(c) (c)
+#define FB_NOT(c) (!(c))
+  FBRCS(brcf, NEXT, FB_YES)
+  FBRCS(brcfn, NEXT, FB_NOT)
+  FBRCS(brcfb, BACK, FB_YES)
+L_select64: {
+  wslot v = S(2).u64 ? S(0) : S(1);
+  S(3) = v;
+  DISPATCH(3);
+}
+L_i32_mul_add_si:
+  S(2).u64 = (uint32_t)(S(0).u32 * A(1) + A(3));
+  DISPATCH(3);
+L_i64_mul_add_si:
+  S(2).u64 = S(0).u64 * (uint64_t)(int64_t)(int32_t)A(1) + (uint64_t)(int64_t)(int32_t)A(3);
+  DISPATCH(3);
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

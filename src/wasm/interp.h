@@ -51,6 +51,10 @@
   WOP_BIN2(X, p##_brcb, gt_s) WOP_BIN2(X, p##_brcb, gt_u)                      \
   WOP_BIN2(X, p##_brcb, le_s) WOP_BIN2(X, p##_brcb, le_u)                      \
   WOP_BIN2(X, p##_brcb, ge_s) WOP_BIN2(X, p##_brcb, ge_u)
+#define WOP_FCMP(X, p)                                                         \
+  X(p##_f32_eq) X(p##_f32_ne) X(p##_f32_lt) X(p##_f32_gt) X(p##_f32_le)        \
+  X(p##_f32_ge) X(p##_f64_eq) X(p##_f64_ne) X(p##_f64_lt) X(p##_f64_gt)        \
+  X(p##_f64_le) X(p##_f64_ge)
 #define WOP_FLT_BINS(X, p)                                                     \
   X(p##_add) X(p##_sub) X(p##_mul) X(p##_div) X(p##_min) X(p##_max)            \
   X(p##_copysign) X(p##_eq) X(p##_ne) X(p##_lt) X(p##_gt) X(p##_le) X(p##_ge)  \
@@ -117,7 +121,12 @@
   /* f64 x op y stored at mem[a + off]: [h][x y][a off]. */                   \
   X(f64_add_st) X(f64_sub_st) X(f64_mul_st)                                    \
   /* x * mem[(a + imm) + off], f64: [h][x a][d imm][off -]. */                \
-  X(f64_mul_ldsi) X(f64_add_ldsi) X(f64_sub_ldsi)
+  X(f64_mul_ldsi) X(f64_add_ldsi) X(f64_sub_ldsi)                              \
+  /* Float compare-and-branch [h][a b][target]: brcf if true, brcfn if      \
+  ** false (NaN makes the negation a different compare), brcfb backward. */  \
+  WOP_FCMP(X, brcf) WOP_FCMP(X, brcfn) WOP_FCMP(X, brcfb)                      \
+  /* select on a 64-bit condition; x * k1 + k2; return a + b. */             \
+  X(select64) X(i32_mul_add_si) X(i64_mul_add_si) X(i32_add_ret)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -136,6 +136,33 @@ static void test_arith(rusm_wasm_instance *inst) {
   CHECK(call(inst, "calli", a, 2, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 55);
 }
 
+/* Fused compare-and-branch and other merged instructions keep the exact
+** semantics (NaN compares are false, so "branch if not less" differs from
+** "branch if greater or equal"). */
+static void test_fused(rusm_wasm_instance *inst) {
+  rusm_wasm_val r, a[3];
+  a[0] = F64(1.0), a[1] = F64(2.0);
+  CHECK(call(inst, "flt_if", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 1);
+  a[0] = F64(NAN);
+  CHECK(call(inst, "flt_if", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 0);
+  a[0] = F64(3.0);
+  CHECK(call(inst, "flt_if", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 0);
+  a[0] = F32(2.0f), a[1] = F32(2.0f);
+  CHECK(call(inst, "fge_brif", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 1);
+  a[1] = F32(NAN);
+  CHECK(call(inst, "fge_brif", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 0);
+  a[0] = F64(1.0);
+  CHECK(call(inst, "fne_loop", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 1);
+  a[0] = I64(0x100000000ll), a[1] = I32(7), a[2] = I32(9);
+  CHECK(call(inst, "sel_eqz", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 9);
+  a[0] = I64(0);
+  CHECK(call(inst, "sel_eqz", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 7);
+  a[0] = I64(-5);
+  CHECK(call(inst, "muladd64", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i64 == -14);
+  a[0] = I32(-1), a[1] = I32(5);
+  CHECK(call(inst, "add_ret", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 4);
+}
+
 static void test_traps(rusm_wasm_instance *inst) {
   rusm_wasm_val a[2];
   CHECK(trap_of(inst, "unreachable", NULL, 0) == RUSM_WASM_TRAP_UNREACHABLE);
@@ -376,6 +403,7 @@ int main(void) {
     return 1;
   }
   test_arith(inst);
+  test_fused(inst);
   test_traps(inst);
   test_deep_recursion(inst);
   test_fuel(inst);
