@@ -312,7 +312,16 @@ static void emit_branch(cc *c, uint32_t depth) {
     return;
   }
   emit_moves(c, k->height, label_arity(k));
-  if (k->kind == CT_LOOP) {
+  uint32_t m = c->last_ins;
+  if (!c->bad && m != NONE && m + 2 == c->ncode && c->last_label <= m && c->code[m].h == c->H[WOP_mov] &&
+      GROW(c, code, ncode, capcode, c->ncode + 1)) {
+    /* A copy just before the jump: one mov_br [s d][target]. */
+    c->code[c->ncode].u64 = 0;
+    c->ncode++;
+    c->code[m].h = c->H[k->kind == CT_LOOP ? WOP_mov_br_back : WOP_mov_br];
+    if (k->kind == CT_LOOP) target_cell(c, m + 2, k->label + 1);
+    else add_fix(c, k, m + 2);
+  } else if (k->kind == CT_LOOP) {
     uint32_t at = emit(c, WOP_br_back, 2);
     target_cell(c, at + 1, k->label + 1);
   } else {
@@ -727,14 +736,17 @@ static void load(cc *c, int op) {
     ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));
     si = !ss && last_is(c, WOP_i32_add_si, 2, slot_at(c, h));
   }
-  if (c->st[h].kind == CE_STK && last_is(c, WOP_i32_shl_add, 2, slot_at(c, h))) {
-    /* (x << k) + imm then the load: ld*_sh [x k][d imm][off], one cell
-    ** more than the shl_add it replaces. */
+  bool sh = c->st[h].kind == CE_STK && last_is(c, WOP_i32_shl_add, 2, slot_at(c, h));
+  bool ash = !sh && c->st[h].kind == CE_STK && last_is(c, WOP_i32_add_shl, 2, slot_at(c, h));
+  if (sh || ash) {
+    /* (x << k) + imm or a + (b << k), then the load: ld*_sh [x k][d imm]
+    ** [off] or ld*_ash [a b][d k][off], one cell more than the shift-add
+    ** they replace. */
     uint32_t at = c->dst_at;
     if (GROW(c, code, ncode, capcode, c->ncode + 1)) {
       c->code[c->ncode].u64 = 0;
       c->ncode++;
-      c->code[at].h = c->H[op - WOP_ld32 + WOP_ld32_sh];
+      c->code[at].h = c->H[op - WOP_ld32 + (sh ? WOP_ld32_sh : WOP_ld32_ash)];
       opnd(c, at, 4, off);
       pop_n(c, 1);
       push_stk(c);
@@ -774,13 +786,16 @@ static void store(cc *c, int op) {
     ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));
     si = !ss && last_is(c, WOP_i32_add_si, 2, slot_at(c, h));
   }
-  if (c->st[h].kind == CE_STK && v.kind != CE_CONST && last_is(c, WOP_i32_shl_add, 2, slot_at(c, h))) {
+  bool sh = c->st[h].kind == CE_STK && v.kind != CE_CONST && last_is(c, WOP_i32_shl_add, 2, slot_at(c, h));
+  bool ash = !sh && c->st[h].kind == CE_STK && v.kind != CE_CONST &&
+             last_is(c, WOP_i32_add_shl, 2, slot_at(c, h));
+  if (sh || ash) {
     uint32_t at = c->dst_at;
     if (GROW(c, code, ncode, capcode, c->ncode + 1)) {
       uint32_t sv = slot_of_v(c, h + 1, at);
       c->code[c->ncode].u64 = 0;
       c->ncode++;
-      c->code[at].h = c->H[op - WOP_st8 + WOP_st8_sh];
+      c->code[at].h = c->H[op - WOP_st8 + (sh ? WOP_st8_sh : WOP_st8_ash)];
       opnd(c, at, 2, sv);
       opnd(c, at, 4, off);
       c->dst_at = NONE;
@@ -1034,11 +1049,29 @@ static bool compile_body(cc *c, uint32_t fidx) {
       if (!ds) { c->bad = true; break; }
       for (uint32_t i = 0; i <= n; i++) ds[i] = rd_u32(c);
       if (dead || c->bad) { free(ds); break; }
-      uint32_t s = slot_of(c, c->nst - 1);
-      pop_n(c, 1);
-      uint32_t at = emit(c, WOP_br_table, 2 + n + 1);
-      opnd(c, at, 0, s);
-      opnd(c, at, 1, n);
+      uint32_t at, tbase;
+      if (c->st[c->nst - 1].kind == CE_STK && last_is(c, WOP_i32_and_si, 2, slot_at(c, c->nst - 1)) &&
+          GROW(c, code, ncode, capcode, c->ncode + n + 1)) {
+        /* br_table on x & mask: the and becomes the table's header. */
+        at = c->dst_at;
+        uint32_t mask = get_opnd(c, at, 1);
+        memset(&c->code[c->ncode], 0, (n + 1) * sizeof(wcell));
+        c->ncode += n + 1;
+        c->code[at].h = c->H[WOP_br_table_and];
+        opnd(c, at, 1, n);
+        opnd(c, at, 2, mask);
+        opnd(c, at, 3, 0);
+        c->dst_at = NONE;
+        pop_n(c, 1);
+        tbase = at + 3;
+      } else {
+        uint32_t s = slot_of(c, c->nst - 1);
+        pop_n(c, 1);
+        at = emit(c, WOP_br_table, 2 + n + 1);
+        opnd(c, at, 0, s);
+        opnd(c, at, 1, n);
+        tbase = at + 2;
+      }
       /* Targets that need their values moved (or a return) get a
       ** trampoline right after the table (which is dead code otherwise).
       ** Each trampoline starts from the same compile-time stack. */
@@ -1054,11 +1087,11 @@ static bool compile_body(cc *c, uint32_t fidx) {
       memcpy(saved, c->st, c->nst * sizeof *saved);
       for (uint32_t i = 0; i <= n && !c->bad; i++) {
         direct[i] = direct_branch_ok(c, ds[i]);
-        if (direct[i]) branch_cell(c, at + 2 + i, ds[i]);
+        if (direct[i]) branch_cell(c, tbase + i, ds[i]);
       }
       for (uint32_t i = 0; i <= n && !c->bad; i++) {
         if (direct[i]) continue;
-        target_cell(c, at + 2 + i, c->ncode);
+        target_cell(c, tbase + i, c->ncode);
         bind_label(c);
         emit_branch(c, ds[i]);
         memcpy(c->st, saved, c->nst * sizeof *saved);

@@ -126,7 +126,14 @@
   ** false (NaN makes the negation a different compare), brcfb backward. */  \
   WOP_FCMP(X, brcf) WOP_FCMP(X, brcfn) WOP_FCMP(X, brcfb)                      \
   /* select on a 64-bit condition; x * k1 + k2; return a + b. */             \
-  X(select64) X(i32_mul_add_si) X(i64_mul_add_si) X(i32_add_ret)
+  X(select64) X(i32_mul_add_si) X(i64_mul_add_si) X(i32_add_ret)              \
+  /* Loads/stores at a + (b << k) + off: [h][a b][d|v k][off -]. */           \
+  X(ld32_ash) X(ld64_ash) X(ld8s32_ash) X(ld8u_ash) X(ld16s32_ash)             \
+  X(ld16u_ash) X(ld8s64_ash) X(ld16s64_ash) X(ld32s64_ash) X(st8_ash)          \
+  X(st16_ash) X(st32_ash) X(st64_ash)                                          \
+  /* A copy then a jump: [h][s d][target]; br_table on x & mask:             \
+  ** [h][x n][mask -][target 0..n]. */                                        \
+  X(mov_br) X(mov_br_back) X(br_table_and)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
