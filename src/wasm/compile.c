@@ -444,9 +444,78 @@ static bool fits_imm(uint64_t v, bool is64) {
 
 /* Integer binop: op_ss is the slot/slot form, op_ss + 1 the slot/imm form.
 ** mirror: the op equal to this one with operands swapped (-1 if none). */
+/* i32 x op (load): the load (ld32/ld8u, plain or at a + imm, the last
+** instruction) becomes the memory operand of one instruction. */
+static bool int_load_op(cc *c, int op_ss) {
+  static const int ops[6] = {WOP_i32_add_ss, WOP_i32_sub_ss, WOP_i32_xor_ss, WOP_i32_and_ss,
+                             WOP_i32_or_ss, WOP_i32_mul_ss};
+  int k = -1;
+  for (int i = 0; i < 6; i++)
+    if (ops[i] == op_ss) k = i;
+  if (k < 0) return false;
+  uint32_t ha = c->nst - 2;
+  centry a = c->st[ha], b = c->st[ha + 1];
+  static const int lds[4] = {WOP_ld32, WOP_ld8u, WOP_ld32_si, WOP_ld8u_si};
+  static const int fused[4] = {WOP_i32_add_ld32, WOP_i32_add_ld8u, WOP_i32_add_ld32si, WOP_i32_add_ld8usi};
+  for (int which = 1; which >= 0; which--) {
+    centry ld = which ? b : a, other = which ? a : b;
+    if (ld.kind != CE_STK || other.kind == CE_CONST) continue;
+    if (which == 0 && op_ss == WOP_i32_sub_ss) continue;
+    for (int l = 0; l < 4; l++) {
+      bool si = l >= 2;
+      if (!last_is(c, lds[l], si ? 2 : 1, slot_at(c, ha + which))) continue;
+      if (si && !GROW(c, code, ncode, capcode, c->ncode + 1)) return false;
+      uint32_t at = c->dst_at;
+      uint32_t x = slot_of(c, which ? ha : ha + 1);
+      uint32_t addr = get_opnd(c, at, 0);
+      uint32_t imm = si ? get_opnd(c, at, 1) : 0;
+      uint32_t off = get_opnd(c, at, si ? 3 : 2);
+      if (si) {
+        c->code[c->ncode].u64 = 0;
+        c->ncode++;
+      }
+      c->code[at].h = c->H[fused[l] + k];
+      opnd(c, at, 0, x);
+      opnd(c, at, 1, addr);
+      opnd(c, at, 2, slot_at(c, ha));
+      opnd(c, at, 3, si ? imm : off);
+      if (si) opnd(c, at, 4, off);
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 2);
+      return true;
+    }
+  }
+  return false;
+}
+
 static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) {
   uint32_t ha = c->nst - 2;
   centry a = c->st[ha], b = c->st[ha + 1];
+  if (!is64 && int_load_op(c, op_ss)) return;
+  if (op_ss == (is64 ? WOP_i64_xor_ss : WOP_i32_xor_ss) && a.kind != CE_CONST && b.kind != CE_CONST) {
+    /* y ^ (x >> k), y ^ (x << k) (either order): [y x][d k]. */
+    int shr = is64 ? WOP_i64_shr_u_si : WOP_i32_shr_u_si, shl = is64 ? WOP_i64_shl_si : WOP_i32_shl_si;
+    for (int which = 1; which >= 0; which--) {
+      if (c->st[ha + which].kind != CE_STK) continue;
+      bool r = last_is(c, shr, 2, slot_at(c, ha + which));
+      bool l = !r && last_is(c, shl, 2, slot_at(c, ha + which));
+      if (!r && !l) continue;
+      uint32_t at = c->dst_at;
+      uint32_t y = slot_of(c, which ? ha : ha + 1);
+      uint32_t x = get_opnd(c, at, 0), k = get_opnd(c, at, 1);
+      c->code[at].h = c->H[is64 ? (r ? WOP_i64_xor_shr_u : WOP_i64_xor_shl)
+                                : (r ? WOP_i32_xor_shr_u : WOP_i32_xor_shl)];
+      opnd(c, at, 0, y);
+      opnd(c, at, 1, x);
+      opnd(c, at, 2, slot_at(c, ha));
+      opnd(c, at, 3, k);
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 2);
+      return;
+    }
+  }
   if (op_ss == WOP_i32_add_ss && a.kind != CE_CONST && b.kind != CE_CONST) {
     /* x + (y << k) or (y << k) + x: one i32_add_shl [x y][d k]. */
     int which = -1;

@@ -818,6 +818,38 @@ L_i32_mul_add_si:
 L_i64_mul_add_si:
   S(2).u64 = S(0).u64 * (uint64_t)(int64_t)(int32_t)A(1) + (uint64_t)(int64_t)(int32_t)A(3);
   DISPATCH(3);
+#define ILD(name, l, T, EA, LEN, expr)                                         \
+  L_i32_##name##_##l: {                                                        \
+    uint64_t ea = (EA);                                                        \
+    MEMCHK(ea, sizeof(T));                                                     \
+    T mv;                                                                      \
+    memcpy(&mv, mb + ea, sizeof mv);                                           \
+    uint32_t x = S(0).u32, m = mv;                                             \
+    S(2).u64 = (uint32_t)(expr);                                               \
+    DISPATCH(LEN);                                                             \
+  }
+#define ILDS(l, T, EA, LEN)                                                    \
+  ILD(add, l, T, EA, LEN, x + m) ILD(sub, l, T, EA, LEN, x - m)                \
+  ILD(xor, l, T, EA, LEN, x ^ m) ILD(and, l, T, EA, LEN, x & m)                \
+  ILD(or, l, T, EA, LEN, x | m) ILD(mul, l, T, EA, LEN, x * m)
+#define EA_PLAIN ((uint64_t)S(1).u32 + A(3))
+#define EA_SI ((uint64_t)(uint32_t)(S(1).u32 + A(3)) + A(4))
+  ILDS(ld32, uint32_t, EA_PLAIN, 3)
+  ILDS(ld8u, uint8_t, EA_PLAIN, 3)
+  ILDS(ld32si, uint32_t, EA_SI, 4)
+  ILDS(ld8usi, uint8_t, EA_SI, 4)
+L_i32_xor_shr_u:
+  S(2).u64 = S(0).u32 ^ (S(1).u32 >> (A(3) & 31));
+  DISPATCH(3);
+L_i32_xor_shl:
+  S(2).u64 = S(0).u32 ^ (uint32_t)(S(1).u32 << (A(3) & 31));
+  DISPATCH(3);
+L_i64_xor_shr_u:
+  S(2).u64 = S(0).u64 ^ (S(1).u64 >> (A(3) & 63));
+  DISPATCH(3);
+L_i64_xor_shl:
+  S(2).u64 = S(0).u64 ^ (S(1).u64 << (A(3) & 63));
+  DISPATCH(3);
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

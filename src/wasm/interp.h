@@ -55,6 +55,9 @@
   X(p##_f32_eq) X(p##_f32_ne) X(p##_f32_lt) X(p##_f32_gt) X(p##_f32_le)        \
   X(p##_f32_ge) X(p##_f64_eq) X(p##_f64_ne) X(p##_f64_lt) X(p##_f64_gt)        \
   X(p##_f64_le) X(p##_f64_ge)
+#define WOP_ILD(X, l)                                                          \
+  X(i32_add_##l) X(i32_sub_##l) X(i32_xor_##l) X(i32_and_##l) X(i32_or_##l)    \
+  X(i32_mul_##l)
 #define WOP_FLT_BINS(X, p)                                                     \
   X(p##_add) X(p##_sub) X(p##_mul) X(p##_div) X(p##_min) X(p##_max)            \
   X(p##_copysign) X(p##_eq) X(p##_ne) X(p##_lt) X(p##_gt) X(p##_le) X(p##_ge)  \
@@ -133,7 +136,12 @@
   X(st16_ash) X(st32_ash) X(st64_ash)                                          \
   /* A copy then a jump: [h][s d][target]; br_table on x & mask:             \
   ** [h][x n][mask -][target 0..n]. */                                        \
-  X(mov_br) X(mov_br_back) X(br_table_and)
+  X(mov_br) X(mov_br_back) X(br_table_and)                                     \
+  /* i32 x op mem: ld32/ld8u, plain [h][x a][d off] or at a + imm          \
+  ** [h][x a][d imm][off -]; ops add sub xor and or mul. */                  \
+  WOP_ILD(X, ld32) WOP_ILD(X, ld8u) WOP_ILD(X, ld32si) WOP_ILD(X, ld8usi)       \
+  /* y ^ (x >> k), y ^ (x << k): [h][y x][d k]. */                            \
+  X(i32_xor_shr_u) X(i32_xor_shl) X(i64_xor_shr_u) X(i64_xor_shl)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
