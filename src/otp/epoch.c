@@ -35,10 +35,12 @@ static bool try_advance(rusm_runtime *rt, uint64_t g) {
 void ru_retire(ru_worker *w, ru_proc *p) {
   p->retire_epoch = atomic_load_explicit(&w->rt->epoch, memory_order_seq_cst);
   p->rq_next = NULL;
-  if (w->limbo_tail)
+  if (w->limbo_tail) {
     w->limbo_tail->rq_next = p;
-  else
+  } else {
     w->limbo_head = p;
+    w->limbo_head_epoch = p->retire_epoch;
+  }
   w->limbo_tail = p;
   w->limbo_len++;
 }
@@ -47,7 +49,7 @@ void ru_reclaim(ru_worker *w, bool force) {
   if (!w->limbo_head) return;
   rusm_runtime *rt = w->rt;
   uint64_t g = atomic_load_explicit(&rt->epoch, memory_order_acquire);
-  if (w->limbo_head->retire_epoch + 2 > g && (force || w->limbo_len >= 64)) {
+  if (w->limbo_head_epoch + 2 > g) {
     ru_epoch_quiescent(w);
     if (try_advance(rt, g)) g++;
     if (force) {
@@ -56,10 +58,13 @@ void ru_reclaim(ru_worker *w, bool force) {
     }
     ru_epoch_quiescent(w);
   }
-  while (w->limbo_head && w->limbo_head->retire_epoch + 2 <= g) {
+  while (w->limbo_head && w->limbo_head_epoch + 2 <= g) {
     ru_proc *p = w->limbo_head;
     w->limbo_head = p->rq_next;
-    if (!w->limbo_head) w->limbo_tail = NULL;
+    if (w->limbo_head)
+      w->limbo_head_epoch = w->limbo_head->retire_epoch;
+    else
+      w->limbo_tail = NULL;
     w->limbo_len--;
     ru_dead_drain(w, rt, p);
     ru_pidtab_release(rt, ru_pid_idx(atomic_load_explicit(&p->pid, memory_order_relaxed)));

@@ -97,6 +97,7 @@ typedef struct rusm_msg ru_msg;
 #define RU_MSG_CLASS1 320
 
 ru_msg *ru_msg_alloc(ru_worker *w, size_t len, size_t nres);
+void ru_msg_pool_destroy(rusm_runtime *rt);
 void ru_msg_release(ru_worker *w, ru_msg *m);
 ru_msg *ru_msg_make(ru_worker *w, ru_sig sig, rusm_pid from, uint64_t ref,
                     rusm_reason r);
@@ -304,6 +305,7 @@ struct ru_worker {
   _Alignas(RU_CACHELINE) _Atomic uint64_t epoch;   /* 0 = offline */
   ru_proc *limbo_head, *limbo_tail;
   size_t limbo_len;
+  uint64_t limbo_head_epoch;     /* retire epoch of limbo_head (no miss on it) */
   /* parking */
   _Atomic uint32_t park_word;
   bool parked;
@@ -389,10 +391,13 @@ struct rusm_runtime {
   size_t reg_cap, reg_len;
   /* foreign monitor refs */
   _Atomic uint64_t mon_foreign;
-  /* process blocks moving between workers' caches, in batches */
+  /* process blocks and message nodes moving between workers' caches, in
+  ** batches (a sender's worker allocates, the receiver's frees) */
   pthread_mutex_t pool_lock;
   ru_proc *pool_batches;
-  size_t pool_count;
+  _Atomic size_t pool_count;    /* peeked without the lock */
+  ru_msg *msg_pool[RU_MSG_CLASSES];
+  _Atomic size_t msg_pool_count[RU_MSG_CLASSES];
   /* parking counter on its own line: read by every local push */
   _Alignas(RU_CACHELINE) _Atomic unsigned nparked_hot;
   /* stack pool overflow (cold) */

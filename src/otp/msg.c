@@ -9,28 +9,76 @@
 #include <stdio.h>
 
 #define RU_MSG_CACHE_MAX 4096u
+#define RU_MSG_BATCH 1024u
+#define RU_MSG_POOL_MAX 64u
 
 static const size_t class_size[RU_MSG_CLASSES] = {RU_MSG_CLASS0, RU_MSG_CLASS1};
+
+/* A batch is a free list of RU_MSG_BATCH nodes linked by pnext; batches are
+** chained through their first node's MPSC link, unused while free. */
+static void pool_put(rusm_runtime *rt, uint8_t cls, ru_msg *head) {
+  pthread_mutex_lock(&rt->pool_lock);
+  if (rt->msg_pool_count[cls] < RU_MSG_POOL_MAX) {
+    atomic_store_explicit(&head->next, rt->msg_pool[cls], memory_order_relaxed);
+    rt->msg_pool[cls] = head;
+    rt->msg_pool_count[cls]++;
+    head = NULL;
+  }
+  pthread_mutex_unlock(&rt->pool_lock);
+  while (head) {
+    ru_msg *n = head->pnext;
+    free(head);
+    head = n;
+  }
+}
+
+static ru_msg *pool_get(rusm_runtime *rt, uint8_t cls) {
+  pthread_mutex_lock(&rt->pool_lock);
+  ru_msg *b = rt->msg_pool[cls];
+  if (b) {
+    rt->msg_pool[cls] = atomic_load_explicit(&b->next, memory_order_relaxed);
+    rt->msg_pool_count[cls]--;
+  }
+  pthread_mutex_unlock(&rt->pool_lock);
+  return b;
+}
+
+void ru_msg_pool_destroy(rusm_runtime *rt) {
+  for (int c = 0; c < RU_MSG_CLASSES; c++) {
+    ru_msg *b;
+    while ((b = rt->msg_pool[c])) {
+      rt->msg_pool[c] = atomic_load_explicit(&b->next, memory_order_relaxed);
+      while (b) {
+        ru_msg *n = b->pnext;
+        free(b);
+        b = n;
+      }
+    }
+  }
+}
 
 ru_msg *ru_msg_alloc(ru_worker *w, size_t len, size_t nres) {
   if (len > UINT32_MAX || nres > UINT16_MAX) return NULL;
   size_t need = sizeof(ru_msg) + nres * sizeof(rusm_resource *) + len;
   ru_msg *m = NULL;
-  uint8_t cls = 0xff;
-  for (uint8_t c = 0; c < RU_MSG_CLASSES; c++) {
-    if (need <= class_size[c]) {
-      cls = c;
-      break;
-    }
-  }
+  uint8_t cls = need <= RU_MSG_CLASS0 ? 0 : need <= RU_MSG_CLASS1 ? 1 : 0xff;
   if (cls != 0xff) {
-    if (w && w->msg_free[cls]) {
+    if (w) {
+      if (RU_UNLIKELY(!w->msg_free[cls]) &&
+          atomic_load_explicit(&w->rt->msg_pool_count[cls], memory_order_relaxed)) {
+        ru_msg *b = pool_get(w->rt, cls);
+        if (b) {
+          w->msg_free[cls] = b;
+          w->msg_free_len[cls] = RU_MSG_BATCH;
+        }
+      }
       m = w->msg_free[cls];
-      w->msg_free[cls] = m->pnext;
-      w->msg_free_len[cls]--;
-    } else {
-      m = malloc(class_size[cls]);
+      if (m) {
+        w->msg_free[cls] = m->pnext;
+        w->msg_free_len[cls]--;
+      }
     }
+    if (!m) m = malloc(class_size[cls]);
   } else {
     m = malloc(need);
   }
@@ -51,13 +99,20 @@ void ru_msg_release(ru_worker *w, ru_msg *m) {
   if (!m) return;
   for (uint16_t i = 0; i < m->nres; i++) rusm_resource_unref(ru_msg_res(m)[i]);
   uint8_t cls = m->cls;
-  if (cls != 0xff && w && w->msg_free_len[cls] < RU_MSG_CACHE_MAX) {
-    m->pnext = w->msg_free[cls];
-    w->msg_free[cls] = m;
-    w->msg_free_len[cls]++;
+  if (cls == 0xff || !w) {
+    free(m);
     return;
   }
-  free(m);
+  m->pnext = w->msg_free[cls];
+  w->msg_free[cls] = m;
+  if (RU_UNLIKELY(++w->msg_free_len[cls] >= RU_MSG_CACHE_MAX)) {
+    ru_msg *head = w->msg_free[cls], *last = head;
+    for (unsigned i = 1; i < RU_MSG_BATCH; i++) last = last->pnext;
+    w->msg_free[cls] = last->pnext;
+    last->pnext = NULL;
+    w->msg_free_len[cls] -= RU_MSG_BATCH;
+    pool_put(w->rt, cls, head);
+  }
 }
 
 ru_msg *ru_msg_make(ru_worker *w, ru_sig sig, rusm_pid from, uint64_t ref,

@@ -41,7 +41,7 @@ static void pool_put_batch(rusm_runtime *rt, ru_proc *head) {
 }
 
 static ru_proc *pool_get_batch(rusm_runtime *rt) {
-  if (!rt->pool_batches) return NULL;   /* racy peek: only a hint */
+  if (!atomic_load_explicit(&rt->pool_count, memory_order_relaxed)) return NULL;
   pthread_mutex_lock(&rt->pool_lock);
   ru_proc *b = rt->pool_batches;
   if (b) {

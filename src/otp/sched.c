@@ -113,14 +113,15 @@ static void inject_push_list(rusm_runtime *rt, ru_proc *first, ru_proc *last, si
   pthread_mutex_unlock(&rt->inject_lock);
 }
 
-/* Wakes a parked worker when this one has more queued than it can start at
-** once.  The fence pairs with the parker's registration followed by its
-** re-check of the queues (no lost wake-up). */
-#define RU_WAKE_THRESHOLD 1u
-
-static inline void maybe_wake(ru_worker *w) {
+/* Wakes a parked worker when this one has work queued.  The fence pairs
+** with the parker's registration followed by its re-check of the queues
+** (no lost wake-up); it costs a full barrier, so it is paid when the ring
+** goes from empty to non-empty and then every 32 pushes: a missed chance at
+** parallelism is caught at the next check, and the pushing worker runs its
+** own queue anyway. */
+static inline void maybe_wake(ru_worker *w, uint32_t len) {
+  if (len != 1 && (len & 31) != 0) return;
   rusm_runtime *rt = w->rt;
-  if (ru_runq_len(&w->rq) < RU_WAKE_THRESHOLD) return;
   atomic_thread_fence(memory_order_seq_cst);
   if (atomic_load_explicit(&rt->nparked_hot, memory_order_relaxed)) ru_wake_one(rt);
 }
@@ -129,17 +130,19 @@ static inline void maybe_wake(ru_worker *w) {
 ** queue: that would let a spawning loop run ahead of its children forever);
 ** the ring is refilled from it as it drains, and thieves steal from the ring. */
 static void local_push(ru_worker *w, ru_proc *p) {
-  if (RU_UNLIKELY(w->ovf_head != NULL) || RU_UNLIKELY(!ru_runq_push(&w->rq, p))) {
-    p->rq_next = NULL;
-    if (w->ovf_tail)
-      w->ovf_tail->rq_next = p;
-    else
-      w->ovf_head = p;
-    w->ovf_tail = p;
-    atomic_store_explicit(&w->ovf_len, atomic_load_explicit(&w->ovf_len, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+  if (RU_LIKELY(w->ovf_head == NULL) && RU_LIKELY(ru_runq_push(&w->rq, p))) {
+    maybe_wake(w, ru_runq_len(&w->rq));
+    return;
   }
-  maybe_wake(w);
+  p->rq_next = NULL;
+  if (w->ovf_tail)
+    w->ovf_tail->rq_next = p;
+  else
+    w->ovf_head = p;
+  w->ovf_tail = p;
+  size_t n = atomic_load_explicit(&w->ovf_len, memory_order_relaxed) + 1;
+  atomic_store_explicit(&w->ovf_len, n, memory_order_relaxed);
+  maybe_wake(w, (uint32_t)n);
 }
 
 static ru_proc *local_pop(ru_worker *w) {
@@ -159,7 +162,7 @@ static ru_proc *local_pop(ru_worker *w) {
   atomic_store_explicit(&w->ovf_len, n, memory_order_relaxed);
   if (!w->ovf_head) w->ovf_tail = NULL;
   p->rq_next = NULL;
-  maybe_wake(w);
+  maybe_wake(w, 1);
   return p;
 }
 
@@ -361,7 +364,7 @@ static void *worker_main(void *arg) {
       ru_run_proc(w, p);
       w->tick++;
       ru_epoch_quiescent(w);
-      if (w->limbo_head) ru_reclaim(w, false);
+      if (w->limbo_len >= 64) ru_reclaim(w, false);
       if ((w->tick & 15) == 0) {
         if (atomic_load_explicit(&w->remote_pending, memory_order_relaxed))
           ru_timer_remote_drain(w);
@@ -521,6 +524,7 @@ void rusm_runtime_stop(rusm_runtime *rt) {
   free(rt->idle_stack);
   ru_stack_pool_destroy(rt);
   ru_proc_pool_destroy(rt);
+  ru_msg_pool_destroy(rt);
   pthread_mutex_destroy(&rt->pool_lock);
   ru_timers_destroy(rt);
   ru_registry_destroy(rt);
