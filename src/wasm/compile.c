@@ -886,6 +886,38 @@ static void store(cc *c, int op) {
                          : hh == c->H[WOP_f64_sub_ld] ? WOP_f64_sub_ldst : WOP_f64_mul_ldst];
     c->dst_at = NONE;
     pop_n(c, 2);
+    /* Right after x * mem[b...] whose product is the addend: one axpy. */
+    uint32_t p = c->prev_ins;
+    if (hh == c->H[WOP_f64_add_ld] && p != NONE && c->last_ins == at && c->last_label <= p) {
+      bool ld = c->code[p].h == c->H[WOP_f64_mul_ld] && p + 3 == at;
+      bool ldsi = c->code[p].h == c->H[WOP_f64_mul_ldsi] && p + 4 == at;
+      /* The product must be a stack temporary (consumed here), not a
+      ** local that a tee wrote. */
+      if ((ld || ldsi) && get_opnd(c, p, 2) == get_opnd(c, at, 0) && get_opnd(c, p, 2) >= c->nl) {
+        uint32_t x = get_opnd(c, p, 0), b = get_opnd(c, p, 1);
+        uint32_t aa = get_opnd(c, at, 1), off1 = get_opnd(c, at, 3);
+        if (ld) {
+          uint32_t off2 = get_opnd(c, p, 3);
+          c->code[p].h = c->H[WOP_f64_axpy_ld];
+          opnd(c, p, 0, x);
+          opnd(c, p, 1, b);
+          opnd(c, p, 2, aa);
+          opnd(c, p, 3, off2);
+          opnd(c, p, 4, off1);
+        } else {
+          uint32_t imm = get_opnd(c, p, 3), off2 = get_opnd(c, p, 4);
+          c->code[p].h = c->H[WOP_f64_axpy_ldsi];
+          opnd(c, p, 0, x);
+          opnd(c, p, 1, b);
+          opnd(c, p, 2, aa);
+          opnd(c, p, 3, imm);
+          opnd(c, p, 4, off2);
+          opnd(c, p, 5, off1);
+        }
+        c->code[at].u64 = 0;
+        c->last_ins = p;
+      }
+    }
     return;
   }
   if (op == WOP_st64 && v.kind == CE_STK && c->st[h].kind != CE_CONST && c->dst_at != NONE &&

@@ -850,6 +850,24 @@ L_i64_xor_shr_u:
 L_i64_xor_shl:
   S(2).u64 = S(0).u64 ^ (S(1).u64 << (A(3) & 63));
   DISPATCH(3);
+#define AXPY(name, EAB, OFF1, LEN)                                              \
+  L_f64_##name: {                                                              \
+    uint64_t eb = (EAB);                                                       \
+    MEMCHK(eb, 8);                                                             \
+    uint64_t bb;                                                               \
+    memcpy(&bb, mb + eb, 8);                                                   \
+    double p = wn_bits_f64(S(0).u64) * wn_bits_f64(bb);                        \
+    uint64_t ea = (uint64_t)S(2).u32 + (OFF1);                                 \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t ab;                                                               \
+    memcpy(&ab, mb + ea, 8);                                                   \
+    double r = p + wn_bits_f64(ab);                                            \
+    ab = wn_f64_bits(r);                                                       \
+    memcpy(mb + ea, &ab, 8);                                                   \
+    DISPATCH(LEN);                                                             \
+  }
+  AXPY(axpy_ld, (uint64_t)S(1).u32 + A(3), A(4), 6)
+  AXPY(axpy_ldsi, (uint64_t)(uint32_t)(S(1).u32 + A(3)) + A(4), A(5), 7)
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

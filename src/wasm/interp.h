@@ -141,7 +141,11 @@
   ** [h][x a][d imm][off -]; ops add sub xor and or mul. */                  \
   WOP_ILD(X, ld32) WOP_ILD(X, ld8u) WOP_ILD(X, ld32si) WOP_ILD(X, ld8usi)       \
   /* y ^ (x >> k), y ^ (x << k): [h][y x][d k]. */                            \
-  X(i32_xor_shr_u) X(i32_xor_shl) X(i64_xor_shr_u) X(i64_xor_shl)
+  X(i32_xor_shr_u) X(i32_xor_shl) X(i64_xor_shr_u) X(i64_xor_shl)              \
+  /* mem[a + off1] += x * mem[b (+ imm) + off2], f64:                        \
+  ** axpy_ld [h][x b][a off2][off1 -] (6 cells),                              \
+  ** axpy_ldsi [h][x b][a imm][off2 off1] (7 cells). */                       \
+  X(f64_axpy_ld) X(f64_axpy_ldsi)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
