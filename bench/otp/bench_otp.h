@@ -8,7 +8,10 @@
 
 #include "rusm/otp.h"
 
-/* Every wait in a benchmark gives up (and fails loudly) after this long. */
+/* Every wait in a benchmark gives up (and fails loudly) after this long.
+** Receives in the timed parts have no timeout (an Erlang receive arms no
+** timer either): a message that never comes shows as a runtime that does not
+** become idle, which the main thread reports after this long. */
 #define BENCH_TIMEOUT_MS 30000
 
 /* The one message shape of the workloads: 16 bytes, like a small Erlang tuple. */
@@ -25,6 +28,9 @@ void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 /* Records the figure of the current run (rate per second, or bytes). */
 void bench_result(double v);
 uint64_t bench_now_ns(void);
+/* The clock at the start / end of the timed part (see RUSM_BENCH_PERF_FIFO). */
+uint64_t bench_start(void);
+uint64_t bench_stop(void);
 double bench_rate(uint64_t count, uint64_t t0, uint64_t t1);
 /* Sends {tag, val} (fails loudly if the send is refused). */
 void bench_send(rusm_pid to, uint32_t tag, uint64_t val);

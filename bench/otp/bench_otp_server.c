@@ -57,14 +57,14 @@ void bench_drv_sup_restart(const void *a, size_t l) {
   if (!sup) bench_fail("supervisor start failed");
   rusm_pid p = bench_receive(T_VALUE).val;
   bmsg crash = {T_STOP, 0, 0};
-  uint64_t t0 = bench_now_ns();
+  uint64_t t0 = bench_start();
   for (int i = 0; i < SUP_N; i++) {
     if (rusm_cast(p, &crash, sizeof crash) != 0) bench_fail("cast failed");
     rusm_pid p2 = bench_receive(T_VALUE).val;
     if (p2 == p || !p2) bench_fail("restart %d: no new child", i);
     p = p2;
   }
-  uint64_t t1 = bench_now_ns();
+  uint64_t t1 = bench_stop();
   if (rusm_supervisor_stop(NULL, sup) != RUSM_SUP_OK) bench_fail("supervisor stop failed");
   bench_result(bench_rate(SUP_N, t0, t1));
 }
@@ -86,7 +86,7 @@ void bench_drv_call_rtt(const void *a, size_t l) {
   (void)a, (void)l;
   rusm_pid srv = rusm_server_start(&echo_ops, NULL, 0, NULL);
   if (!srv) bench_fail("server start failed");
-  uint64_t t0 = bench_now_ns();
+  uint64_t t0 = bench_start();
   for (uint64_t k = CALL_N; k > 0; k--) {
     bmsg req = {T_VALUE, 0, k}, rep;
     rusm_call_result res;
@@ -97,7 +97,7 @@ void bench_drv_call_rtt(const void *a, size_t l) {
     if (rep.tag != T_VALUE || rep.val != k) bench_fail("wrong reply");
     rusm_call_result_free(&res);
   }
-  uint64_t t1 = bench_now_ns();
+  uint64_t t1 = bench_stop();
   if (rusm_server_stop(rusm_runtime_current(), srv, RUSM_REASON(RUSM_EXIT_NORMAL),
                        BENCH_TIMEOUT_MS) != 0)
     bench_fail("server stop failed");
