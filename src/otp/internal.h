@@ -48,15 +48,21 @@ typedef struct ru_timer ru_timer;
 typedef struct ru_map {
   uint64_t *keys;
   uint64_t *vals;
-  uint32_t cap;   /* power of two, or 0 */
+  uint32_t cap;   /* power of two, or 0: then up to one entry in k1/v1 */
   uint32_t len;
+  uint64_t k1, v1;
 } ru_map;
 
 bool ru_map_put(ru_map *m, uint64_t k, uint64_t v);  /* false on OOM */
 bool ru_map_get(const ru_map *m, uint64_t k, uint64_t *v);
 bool ru_map_del(ru_map *m, uint64_t k, uint64_t *v);
 void ru_map_free(ru_map *m);
-#define RU_MAP_EACH(m, i) for (uint32_t i = 0; i < (m)->cap; i++) if ((m)->keys[i])
+/* Visits every entry: k and v are set for the body. */
+#define RU_MAP_EACH(m, k, v)                                                   \
+  for (uint32_t i_ = 0, n_ = (m)->cap ? (m)->cap : (m)->len; i_ < n_; i_++)    \
+    for (uint64_t k = (m)->cap ? (m)->keys[i_] : (m)->k1,                       \
+                  v = (m)->cap ? (m)->vals[i_] : (m)->v1, once_ = 1;           \
+         once_ && k; once_ = 0)
 
 /* ------------------------------------------------------------ signals/messages */
 

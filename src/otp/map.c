@@ -1,8 +1,9 @@
 /*
 ** map.c -- a small open-addressing hash map from non-zero u64 keys to u64
 ** values, used for a process's links (a pid set) and monitors (ref -> pid).
-** Most processes have none or one, so an empty map allocates nothing; a
-** parent linked to 100,000 children still adds and removes in O(1).
+** Most processes have none or one, so an empty map allocates nothing and a
+** single entry lives inline; a parent linked to 100,000 children still adds
+** and removes in O(1).
 ** Deletion shifts back the following cluster, so there are no tombstones.
 */
 #include "internal.h"
@@ -23,6 +24,11 @@ static bool grow(ru_map *m) {
     free(nv);
     return false;
   }
+  if (!m->cap && m->len) {
+    uint32_t j = hash64(m->k1) & (ncap - 1);
+    nk[j] = m->k1;
+    nv[j] = m->v1;
+  }
   for (uint32_t i = 0; i < m->cap; i++) {
     if (!m->keys[i]) continue;
     uint32_t j = hash64(m->keys[i]) & (ncap - 1);
@@ -39,7 +45,17 @@ static bool grow(ru_map *m) {
 }
 
 bool ru_map_put(ru_map *m, uint64_t k, uint64_t v) {
-  if ((m->len + 1) * 4 > m->cap * 3 && !grow(m)) return false;
+  if (!m->cap) {
+    if (!m->len || m->k1 == k) {
+      m->k1 = k;
+      m->v1 = v;
+      m->len = 1;
+      return true;
+    }
+    if (!grow(m)) return false;
+  } else if ((m->len + 1) * 4 > m->cap * 3 && !grow(m)) {
+    return false;
+  }
   uint32_t mask = m->cap - 1;
   uint32_t i = hash64(k) & mask;
   while (m->keys[i]) {
@@ -57,6 +73,11 @@ bool ru_map_put(ru_map *m, uint64_t k, uint64_t v) {
 
 bool ru_map_get(const ru_map *m, uint64_t k, uint64_t *v) {
   if (!m->len) return false;
+  if (!m->cap) {
+    if (m->k1 != k) return false;
+    if (v) *v = m->v1;
+    return true;
+  }
   uint32_t mask = m->cap - 1;
   uint32_t i = hash64(k) & mask;
   while (m->keys[i]) {
@@ -71,6 +92,13 @@ bool ru_map_get(const ru_map *m, uint64_t k, uint64_t *v) {
 
 bool ru_map_del(ru_map *m, uint64_t k, uint64_t *v) {
   if (!m->len) return false;
+  if (!m->cap) {
+    if (m->k1 != k) return false;
+    if (v) *v = m->v1;
+    m->k1 = m->v1 = 0;
+    m->len = 0;
+    return true;
+  }
   uint32_t mask = m->cap - 1;
   uint32_t i = hash64(k) & mask;
   while (m->keys[i] != k) {
@@ -97,7 +125,5 @@ bool ru_map_del(ru_map *m, uint64_t k, uint64_t *v) {
 void ru_map_free(ru_map *m) {
   free(m->keys);
   free(m->vals);
-  m->keys = NULL;
-  m->vals = NULL;
-  m->cap = m->len = 0;
+  memset(m, 0, sizeof *m);
 }

@@ -400,7 +400,9 @@ void ru_run_proc(ru_worker *w, ru_proc *p) {
       if (ru_mbox_try_idle(&p->mbox)) goto out;
       continue;
     }
-    if (p->body_type == RU_BODY_OTHER && p->wait_timer && !p->timed_out) ru_wait_clear(p);
+    /* a stackless body's wait ends with this run: its timer (or the fact
+    ** that it fired) must not carry over into the next wait */
+    if (p->body_type != RU_BODY_CORO && (p->wait_timer || p->timed_out)) ru_wait_clear(p);
     p->waiting = false;
     p->wakeup = false;
     p->wait_ms = RUSM_INFINITY;

@@ -379,8 +379,8 @@ static void *worker_main(void *arg) {
     if (w->limbo_head) ru_reclaim(w, true);
     /* a short spin catches work that is about to appear (a message in
     ** flight to a process of another worker) without a futex round trip */
-    if (spins++ < 64) {
-      for (int i = 0; i < 32; i++) ru_cpu_relax();
+    if (spins++ < 32) {
+      for (int i = 0; i < 16; i++) ru_cpu_relax();
       continue;
     }
     spins = 0;

@@ -131,12 +131,14 @@ void ru_exit_notify(ru_worker *w, ru_proc *p) {
   rusm_runtime *rt = p->rt;
   rusm_pid self = pid_of(p);
   rusm_reason r = ru_proc_reason(p);
-  RU_MAP_EACH(&p->links, i) ru_send_sig(rt, p->links.keys[i], RU_SIG_EXIT_LINK, self, 0, r);
-  RU_MAP_EACH(&p->watchers, i)
-  ru_send_sig(rt, p->watchers.vals[i], RU_SIG_DOWN, self, p->watchers.keys[i], r);
+  RU_MAP_EACH(&p->links, pid, one) {
+    (void)one;
+    ru_send_sig(rt, pid, RU_SIG_EXIT_LINK, self, 0, r);
+  }
+  RU_MAP_EACH(&p->watchers, ref, watcher) ru_send_sig(rt, watcher, RU_SIG_DOWN, self, ref, r);
   /* our own monitors: the targets may forget us */
-  RU_MAP_EACH(&p->monitors, i)
-  ru_send_sig(rt, p->monitors.vals[i], RU_SIG_DEMONITOR, self, p->monitors.keys[i], no_reason);
+  RU_MAP_EACH(&p->monitors, ref, target)
+  ru_send_sig(rt, target, RU_SIG_DEMONITOR, self, ref, no_reason);
   ru_map_free(&p->links);
   ru_map_free(&p->watchers);
   ru_map_free(&p->monitors);
