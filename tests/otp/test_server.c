@@ -300,6 +300,20 @@ static void t_info_and_stop(tctx *ctx)
   CHECK(ctx, rusm_server_stop(NULL, srv, rusm_reason_str("bye"), 1000) == 0);
   CHECK(ctx, elog_wait(&ctx->log, 4, 1000));
   CHECK_EVENTS(ctx, 0, "info:raw:hello info:raw:RSVC info:raw:XSVCxxxxxxxxxxxxyy terminate:user:bye");
+
+  /* terminate runs for a kill too (the state is freed after it) */
+  srv = start_counter(ctx);
+  rusm_cast(srv, "inc", 3);
+  CHECK(ctx, get_count(ctx, srv) == 1);
+  uint64_t ref = rusm_monitor(srv);
+  CHECK(ctx, rusm_kill(srv) == 0);
+  rusm_msg *m = rusm_receive(1000);
+  CHECK(ctx, m && rusm_msg_kind_of(m) == RUSM_MSG_DOWN && rusm_msg_monitor_ref(m) == ref &&
+                 rusm_msg_reason(m).kind == RUSM_EXIT_KILLED);
+  if (m) rusm_msg_free(m);
+  CHECK_EVENTS(ctx, 0,
+               "info:raw:hello info:raw:RSVC info:raw:XSVCxxxxxxxxxxxxyy terminate:user:bye "
+               "terminate:killed");
 }
 
 /* ---- the server's parent exits: a trapping server ends with its reason */
