@@ -744,7 +744,7 @@ static void do_start_child(sup *s, const rusm_from *from, const unsigned char *p
   if (s->strategy == RUSM_SIMPLE_ONE_FOR_ONE || n < sizeof w)
     return reply_status(from, RUSM_SUP_ERR_BADARG, 0);
   memcpy(&w, p, sizeof w);
-  if (w.id_len >= ID_MAX || w.arg_len != n - sizeof w - w.id_len)
+  if (w.id_len >= ID_MAX || w.id_len > n - sizeof w || w.arg_len != n - sizeof w - w.id_len)
     return reply_status(from, RUSM_SUP_ERR_BADARG, 0);
   char id[ID_MAX];
   memcpy(id, p + sizeof w, w.id_len);
