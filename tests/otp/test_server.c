@@ -489,7 +489,7 @@ static int thread_side(rusm_runtime *rt)
     TCHECK(rusm_runtime_call(rt, s1, "get", 3, 1000, &r) == 0);
     TCHECK(r.len == 8 && *(const uint64_t *)r.data == 0);
     rusm_call_result_free(&r);
-    h_runtime_stop(rt2);
+    rusm_runtime_stop(rt2);
     TCHECK(rusm_server_stop(rt, s1, RUSM_REASON(RUSM_EXIT_NORMAL), 1000) == 0);
   }
   printf("%s thread_side\n", fails ? "FAIL" : "ok  ");
@@ -514,7 +514,7 @@ int main(void)
   fails += run_test(rt, "parent_exit", t_parent_exit, 10000);
   fails += run_test(rt, "send_request_from_handler", t_send_request_from_handler, 10000);
   fails += thread_side(rt);
-  h_runtime_stop(rt);
+  rusm_runtime_stop(rt);
   printf(fails ? "test_server: %d failure(s)\n" : "test_server: ok\n", fails);
   return fails ? 1 : 0;
 }

@@ -65,7 +65,7 @@ int main(void)
   int64_t dt = h_now_ms() - t0;
   printf("call_rtt (thread caller, via proxy): %d calls in %lld ms = %.1f us each\n", THREAD_CALLS,
          (long long)dt, 1000.0 * (double)dt / THREAD_CALLS);
-  h_runtime_stop(rt);
+  rusm_runtime_stop(rt);
   printf(fails ? "test_server_perf: %d failure(s)\n" : "test_server_perf: ok\n", fails);
   return fails ? 1 : 0;
 }

@@ -320,7 +320,7 @@ int main(void)
   fails += run_test(rt, "start_failure", t_start_failure, 20000);
   fails += run_test(rt, "mgmt_in_process", t_mgmt_in_process, 20000);
   fails += thread_side(rt);
-  h_runtime_stop(rt);
+  rusm_runtime_stop(rt);
   printf(fails ? "test_supervisor: %d failure(s)\n" : "test_supervisor: ok\n", fails);
   return fails ? 1 : 0;
 }

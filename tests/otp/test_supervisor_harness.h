@@ -219,16 +219,4 @@ static inline bool h_alive(rusm_runtime *rt, rusm_pid pid)
   return rusm_process_info_get(rt, pid, &info) && info.status != RUSM_STATUS_DEAD;
 }
 
-/* Stops the runtime after a short quiet spell. Why the pause: processes
-** that died just before rusm_runtime_stop wait in a worker's reclamation
-** list, and the stop frees those blocks without their exit-reason bytes (a
-** core leak, reported; LeakSanitizer flags it). Idle workers reclaim the
-** list within a few milliseconds. */
-static inline void h_runtime_stop(rusm_runtime *rt)
-{
-  struct timespec ts = {0, 50 * 1000000L};
-  nanosleep(&ts, NULL);
-  rusm_runtime_stop(rt);
-}
-
 #endif

@@ -79,7 +79,7 @@ int main(void)
   rusm_runtime *rt = rusm_runtime_start(NULL);
   if (!rt) return 1;
   int fails = run_test(rt, "restart_rate", t_restart_rate, 120000);
-  h_runtime_stop(rt);
+  rusm_runtime_stop(rt);
   printf(fails ? "test_supervisor_perf: %d failure(s)\n" : "test_supervisor_perf: ok\n", fails);
   return fails ? 1 : 0;
 }

@@ -75,7 +75,7 @@ int main(void)
   rusm_runtime *rt = rusm_runtime_start(NULL);
   if (!rt) return 1;
   int fails = run_test(rt, "scale", t_scale, 120000);
-  h_runtime_stop(rt);
+  rusm_runtime_stop(rt);
   printf(fails ? "test_supervisor_scale: %d failure(s)\n" : "test_supervisor_scale: ok\n", fails);
   return fails ? 1 : 0;
 }

@@ -254,7 +254,7 @@ int main(void)
   fails += run_test(rt, "dynamic", t_dynamic, 20000);
   fails += run_test(rt, "dynamic_temporary_and_parallel", t_dynamic_temporary_and_parallel, 20000);
   fails += run_test(rt, "other_bodies", t_other_bodies, 20000);
-  h_runtime_stop(rt);
+  rusm_runtime_stop(rt);
   printf(fails ? "test_supervisor_shutdown: %d failure(s)\n" : "test_supervisor_shutdown: ok\n",
          fails);
   return fails ? 1 : 0;

@@ -266,7 +266,7 @@ int main(void)
   fails += run_test(rt, "escalation", t_escalation, 20000);
   fails += run_test(rt, "intensity", t_intensity, 20000);
   fails += run_test(rt, "parent_dies", t_parent_dies, 20000);
-  h_runtime_stop(rt);
+  rusm_runtime_stop(rt);
   printf(fails ? "test_supervisor_tree: %d failure(s)\n" : "test_supervisor_tree: ok\n", fails);
   return fails ? 1 : 0;
 }
