@@ -110,7 +110,8 @@ int rusm_call(rusm_pid pid, const void *req, size_t len, int64_t timeout_ms,
 
 /* From a thread that is not a process (tests, the CLI, benches): the same
 ** call made by a short-lived proxy process; blocks the thread. *out as above,
-** caller frees with rusm_call_result_free. */
+** caller frees with rusm_call_result_free. rt must not be stopped while a
+** thread is inside this call. */
 int rusm_runtime_call(rusm_runtime *rt, rusm_pid pid, const void *req, size_t len,
                       int64_t timeout_ms, rusm_call_result *out);
 
