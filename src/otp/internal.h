@@ -435,6 +435,7 @@ void ru_reclaim(ru_worker *w, bool force);
 
 void ru_schedule(rusm_runtime *rt, ru_proc *p);     /* p became runnable */
 void ru_sched_enqueue_new(ru_worker *w, rusm_runtime *rt, ru_proc *p);
+void ru_sched_spawned(ru_worker *w, rusm_runtime *rt, ru_proc *p);
 void ru_wake_one(rusm_runtime *rt);
 void ru_wake_worker(ru_worker *w);
 void ru_idle_check(rusm_runtime *rt);

@@ -67,6 +67,12 @@ ru_proc *ru_proc_alloc(ru_worker *w, size_t extra) {
       p = w->proc_free;
       w->proc_free = p->rq_next;
       w->proc_free_len--;
+      /* the next spawn's block: often last touched by another worker */
+      if (w->proc_free) {
+        const char *n = (const char *)w->proc_free;
+        for (size_t off = 0; off < sizeof(ru_proc); off += RU_CACHELINE)
+          __builtin_prefetch(n + off, 1, 3);
+      }
     }
   }
   if (!p) {
@@ -315,7 +321,7 @@ rusm_pid ru_spawn(rusm_runtime *rt, int type, const void *a, const void *b, size
   else
     atomic_fetch_add(&rt->foreign_spawned, 1);
   atomic_store_explicit(&rt->slots[idx].p, p, memory_order_release);
-  ru_sched_enqueue_new(w, rt, p);
+  ru_sched_spawned(w, rt, p);
   if (parent) {
     /* spawning costs reductions, so a spawning loop lets its children run
     ** (and their blocks be recycled) instead of piling up a million */

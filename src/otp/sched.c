@@ -129,6 +129,18 @@ static inline void maybe_wake(ru_worker *w, uint32_t len) {
 /* A full ring spills into a private FIFO list behind it (not the global
 ** queue: that would let a spawning loop run ahead of its children forever);
 ** the ring is refilled from it as it drains, and thieves steal from the ring. */
+static void local_push_nowake(ru_worker *w, ru_proc *p) {
+  if (RU_LIKELY(w->ovf_head == NULL) && RU_LIKELY(ru_runq_push(&w->rq, p))) return;
+  p->rq_next = NULL;
+  if (w->ovf_tail)
+    w->ovf_tail->rq_next = p;
+  else
+    w->ovf_head = p;
+  w->ovf_tail = p;
+  atomic_store_explicit(&w->ovf_len, atomic_load_explicit(&w->ovf_len, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
 static void local_push(ru_worker *w, ru_proc *p) {
   if (RU_LIKELY(w->ovf_head == NULL) && RU_LIKELY(ru_runq_push(&w->rq, p))) {
     maybe_wake(w, ru_runq_len(&w->rq));
@@ -188,6 +200,18 @@ void ru_sched_enqueue_new(ru_worker *w, rusm_runtime *rt, ru_proc *p) {
   ru_wake_one(rt);
 }
 
+/* A new child stays with its parent: spawning wakes no parked worker (a
+** spinning one may still steal it).  Parallelism comes from the next wake
+** check: a yield, a displaced "next" process, a refill from the overflow. */
+void ru_sched_spawned(ru_worker *w, rusm_runtime *rt, ru_proc *p) {
+  if (w) {
+    local_push_nowake(w, p);
+    return;
+  }
+  inject_push_list(rt, p, p, 1);
+  ru_wake_one(rt);
+}
+
 static ru_proc *inject_take(ru_worker *w) {
   rusm_runtime *rt = w->rt;
   if (!atomic_load_explicit(&rt->inject_len, memory_order_relaxed)) return NULL;
@@ -231,7 +255,7 @@ static ru_proc *steal(ru_worker *w) {
 
 #define RU_NEXT_STREAK 64u
 
-static ru_proc *find_work(ru_worker *w) {
+static ru_proc *find_work(ru_worker *w, bool may_steal) {
   ru_proc *p;
   /* fairness: the global queue is looked at now and then even when busy */
   if ((w->tick % 61) == 60 && (p = inject_take(w))) return p;
@@ -244,14 +268,13 @@ static ru_proc *find_work(ru_worker *w) {
   w->next_streak = 0;
   if ((p = local_pop(w))) return p;
   if ((p = inject_take(w))) return p;
-  if ((p = steal(w))) return p;
+  if (may_steal && (p = steal(w))) return p;
   return NULL;
 }
 
-static bool work_anywhere(rusm_runtime *rt) {
-  if (atomic_load(&rt->inject_len)) return true;
+static bool others_queued(rusm_runtime *rt, ru_worker *self) {
   for (unsigned i = 0; i < rt->nworkers; i++)
-    if (ru_runq_len(&rt->workers[i]->rq)) return true;
+    if (rt->workers[i] != self && ru_runq_len(&rt->workers[i]->rq)) return true;
   return false;
 }
 
@@ -325,7 +348,12 @@ static void park(ru_worker *w) {
   pthread_mutex_unlock(&rt->park_lock);
   atomic_store(&w->epoch, 0);   /* offline: reclamation need not wait for us */
 
-  if (!work_anywhere(rt) && !atomic_load(&rt->stopping) &&
+  /* Work queued on a busy worker does not keep us up: its owner will get to
+  ** it, and taking it would drag its blocks to this core.  We come back in
+  ** 1 ms and take half if it is still there (the owner is overloaded), or
+  ** earlier when the owner's wake check asks for help. */
+  if (others_queued(rt, w) && (tmo < 0 || tmo > 1)) tmo = 1;
+  if (!atomic_load(&rt->inject_len) && !ru_runq_len(&w->rq) && !atomic_load(&rt->stopping) &&
       !atomic_load(&w->remote_pending)) {
     int64_t t0 = now_ns();
     futex_wait(&w->park_word, 0, tmo);
@@ -357,10 +385,21 @@ static void *worker_main(void *arg) {
 #endif
   atomic_store(&w->epoch, atomic_load(&rt->epoch));
   unsigned spins = 0;
+  bool may_steal = false;
   while (!atomic_load_explicit(&rt->stopping, memory_order_relaxed)) {
-    ru_proc *p = find_work(w);
+    ru_proc *p = find_work(w, may_steal);
+    may_steal = false;
     if (p) {
       spins = 0;
+      /* the next process in the ring was most likely written by another
+      ** core (a spawner or a sender): start pulling its block now */
+      uint32_t h = atomic_load_explicit(&w->rq.head, memory_order_relaxed);
+      if (h != atomic_load_explicit(&w->rq.tail, memory_order_relaxed)) {
+        const char *n = (const char *)atomic_load_explicit(&w->rq.buf[h % RU_RQ_CAP],
+                                                           memory_order_relaxed);
+        for (size_t off = 0; off < sizeof(ru_proc); off += RU_CACHELINE)
+          __builtin_prefetch(n + off, 1, 3);
+      }
       ru_run_proc(w, p);
       w->tick++;
       ru_epoch_quiescent(w);
@@ -385,6 +424,7 @@ static void *worker_main(void *arg) {
     }
     spins = 0;
     park(w);
+    may_steal = true;
   }
   ru_altstack_teardown(w);
   ru_set_cur(NULL, NULL);
