@@ -79,7 +79,13 @@ void ru_wake_worker(ru_worker *w) {
   futex_wake(&w->park_word);
 }
 
-void ru_wake_one(rusm_runtime *rt) {
+/* how: 1 = help now (the woken worker may steal at once), 2 = look in a
+** while (it steals only if work is still queued 1 ms later) */
+static void wake_one_how(rusm_runtime *rt, uint32_t how);
+
+void ru_wake_one(rusm_runtime *rt) { wake_one_how(rt, 1); }
+
+static void wake_one_how(rusm_runtime *rt, uint32_t how) {
   if (atomic_load(&rt->nparked_hot) == 0) return;
   ru_worker *w = NULL;
   pthread_mutex_lock(&rt->park_lock);
@@ -90,7 +96,7 @@ void ru_wake_one(rusm_runtime *rt) {
   }
   pthread_mutex_unlock(&rt->park_lock);
   if (w) {
-    atomic_store(&w->park_word, 1);
+    atomic_store(&w->park_word, how);
     futex_wake(&w->park_word);
   }
 }
@@ -130,7 +136,16 @@ static inline void maybe_wake(ru_worker *w, uint32_t len) {
 ** queue: that would let a spawning loop run ahead of its children forever);
 ** the ring is refilled from it as it drains, and thieves steal from the ring. */
 static void local_push_nowake(ru_worker *w, ru_proc *p) {
-  if (RU_LIKELY(w->ovf_head == NULL) && RU_LIKELY(ru_runq_push(&w->rq, p))) return;
+  if (RU_LIKELY(w->ovf_head == NULL) && RU_LIKELY(ru_runq_push(&w->rq, p))) {
+    /* a parked worker must not sleep forever while this worker is held by
+    ** a long run: on an empty-to-one transition it is asked to look later */
+    if (ru_runq_len(&w->rq) == 1) {
+      atomic_thread_fence(memory_order_seq_cst);
+      if (atomic_load_explicit(&w->rt->nparked_hot, memory_order_relaxed))
+        wake_one_how(w->rt, 2);
+    }
+    return;
+  }
   p->rq_next = NULL;
   if (w->ovf_tail)
     w->ovf_tail->rq_next = p;
@@ -332,11 +347,13 @@ bool rusm_runtime_wait_idle(rusm_runtime *rt, int64_t timeout_ms) {
 
 /* ------------------------------------------------------------ worker loop */
 
-static void park(ru_worker *w) {
+/* Returns false if the worker was only asked to look later (no stealing
+** yet), true otherwise. */
+static bool park(ru_worker *w) {
   rusm_runtime *rt = w->rt;
   ru_timer_remote_drain(w);
   int64_t tmo = w->wheel.count ? ru_wheel_advance(w) : -1;
-  if (tmo == 0 || w->next_slot || ru_runq_len(&w->rq) || w->ovf_head) return;
+  if (tmo == 0 || w->next_slot || ru_runq_len(&w->rq) || w->ovf_head) return true;
   ru_reclaim(w, true);
   if (w->limbo_head && (tmo < 0 || tmo > 1)) tmo = 1;
   ru_idle_check(rt);
@@ -371,8 +388,9 @@ static void park(ru_worker *w) {
     atomic_fetch_sub(&rt->nparked_hot, 1);
   }
   pthread_mutex_unlock(&rt->park_lock);
-  atomic_store(&w->park_word, 0);
+  uint32_t how = atomic_exchange(&w->park_word, 0);
   atomic_store(&w->epoch, atomic_load(&rt->epoch));
+  return how != 2;
 }
 
 static void *worker_main(void *arg) {
@@ -423,8 +441,7 @@ static void *worker_main(void *arg) {
       continue;
     }
     spins = 0;
-    park(w);
-    may_steal = true;
+    may_steal = park(w);
   }
   ru_altstack_teardown(w);
   ru_set_cur(NULL, NULL);
