@@ -333,6 +333,7 @@ bool rusm_resume(rusm_runtime *rt, rusm_pid pid);
 typedef struct rusm_worker_stats {
   size_t run_queue_len;
   double utilisation;        /* busy fraction since the last call, 0..1 */
+  uint64_t steals;           /* processes this worker took from others, total */
 } rusm_worker_stats;
 
 typedef struct rusm_runtime_stats {

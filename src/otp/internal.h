@@ -332,6 +332,7 @@ struct ru_worker {
   /* counters, written by owner, read by anyone */
   _Atomic uint64_t spawned, exited;
   _Atomic uint64_t busy_ns, idle_ns;
+  _Atomic uint64_t steals;
   uint64_t stat_busy_last, stat_total_last;
   int64_t t_last_ns;
   /* timers */

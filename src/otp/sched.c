@@ -263,7 +263,12 @@ static ru_proc *steal(ru_worker *w) {
   for (unsigned i = 0; i < n; i++) {
     ru_worker *v = rt->workers[(start + i) % n];
     if (v == w || ru_runq_len(&v->rq) == 0) continue;
-    if (ru_runq_steal(&v->rq, &w->rq)) return ru_runq_pop(&w->rq);
+    uint32_t n = ru_runq_steal(&v->rq, &w->rq);
+    if (n) {
+      atomic_store_explicit(&w->steals, atomic_load_explicit(&w->steals, memory_order_relaxed) + n,
+                            memory_order_relaxed);
+      return ru_runq_pop(&w->rq);
+    }
   }
   return NULL;
 }
@@ -630,6 +635,7 @@ unsigned rusm_worker_stats_get(rusm_runtime *rt, rusm_worker_stats *out, unsigne
     if (u < 0) u = 0;
     if (u > 1) u = 1;
     out[i].utilisation = u;
+    out[i].steals = atomic_load_explicit(&w->steals, memory_order_relaxed);
     w->stat_busy_last = idle;
     w->t_last_ns = now;
   }

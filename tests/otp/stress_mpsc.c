@@ -97,6 +97,11 @@ int main(void) {
   rusm_runtime_stats st;
   rusm_runtime_stats_get(rt, &st);
   CHECK(st.process_count == 0 && st.spawned_total == SENDERS + 2);
+  rusm_worker_stats ws[2];
+  CHECK(rusm_worker_stats_get(rt, ws, 2) == 2);
+  printf("stress_mpsc: steals %llu + %llu\n", (unsigned long long)ws[0].steals,
+         (unsigned long long)ws[1].steals);
+  CHECK(ws[0].steals + ws[1].steals > 0);   /* the senders did move */
   printf("stress_mpsc: %ld messages in %.3f s\n", (long)(SENDERS + THREADS) * per_sender,
          t_now() - t0);
   rusm_runtime_stop(rt);
