@@ -319,11 +319,11 @@ static void emit_branch(cc *c, uint32_t depth) {
     c->code[c->ncode].u64 = 0;
     c->ncode++;
     c->code[m].h = c->H[k->kind == CT_LOOP ? WOP_mov_br_back : WOP_mov_br];
-    if (k->kind == CT_LOOP) target_cell(c, m + 2, k->label + 1);
+    if (k->kind == CT_LOOP) target_cell(c, m + 2, k->label);
     else add_fix(c, k, m + 2);
   } else if (k->kind == CT_LOOP) {
     uint32_t at = emit(c, WOP_br_back, 2);
-    target_cell(c, at + 1, k->label + 1);
+    target_cell(c, at + 1, k->label);
   } else {
     uint32_t at = emit(c, WOP_br, 2);
     add_fix(c, k, at + 1);
@@ -360,8 +360,8 @@ static bool last_is(cc *c, int op, int dopnd, uint32_t slot) {
   return get_opnd(c, c->dst_at, dopnd) == slot;
 }
 
-/* A branch to a loop label becomes its backward form (fuel is charged
-** there, and the loop_head instruction is skipped). */
+/* A branch to a loop label becomes its backward form, which charges the
+** fuel of the iteration. */
 static int back_op(int op) {
   switch (op) {
   case WOP_br: return WOP_br_back;
@@ -1048,7 +1048,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
       if (op == 0x03) {
         c->seen_loop = true;
         n->label = c->ncode;
-        emit(c, WOP_loop_head, 1);
+        /* No instruction: every branch back here charges fuel itself. */
       }
       break;
     }
@@ -1123,7 +1123,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
         if (t->kind == CT_LOOP && !c->bad) {
           int bop = back_op(c->br_op);
           c->code[c->br_at].h = c->H[bop];
-          target_cell(c, cell, t->label + 1);
+          target_cell(c, cell, t->label);
           fuse_loop_tail(c, bop);
         } else {
           branch_cell(c, cell, d);
@@ -1187,7 +1187,9 @@ static bool compile_body(cc *c, uint32_t fidx) {
       }
       memcpy(saved, c->st, c->nst * sizeof *saved);
       for (uint32_t i = 0; i <= n && !c->bad; i++) {
-        direct[i] = direct_branch_ok(c, ds[i]);
+        /* A loop target goes through a trampoline whose backward branch
+        ** charges fuel. */
+        direct[i] = direct_branch_ok(c, ds[i]) && c->ctl[c->nctl - 1 - ds[i]].kind != CT_LOOP;
         if (direct[i]) branch_cell(c, tbase + i, ds[i]);
       }
       for (uint32_t i = 0; i <= n && !c->bad; i++) {

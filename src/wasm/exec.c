@@ -89,6 +89,7 @@ void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi) {
   e->cur = e->inst;
   e->nframes = 0;
   e->trap = RUSM_WASM_TRAP_NONE;
+  e->charge_owed = false;
   e->state = WEXEC_READY;
 }
 

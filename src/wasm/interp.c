@@ -12,9 +12,8 @@
 ** on the C stack.  Leaving the loop (out of fuel, host suspend, trap, halt)
 ** stores pc/fp/instance in the exec, and wasm_interp picks them up again.
 **
-** Fuel: one unit per loop iteration (the loop_head instruction the
-** translator puts at every loop label, which every back-edge targets) and
-** per call.  The counter is a local; with unlimited fuel it starts at
+** Fuel: one unit per loop iteration (charged by every backward branch;
+** loop entry is free) and per call.  The counter is a local; with unlimited fuel it starts at
 ** INT64_MAX and the check is a never-taken branch.  Building with
 ** -DRUSM_WASM_NO_FUEL removes the checks (for measuring their cost only).
 */
@@ -123,6 +122,15 @@ static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *cons
   register uint8_t *mb PIN(r13);
   register uint64_t ms PIN(r14);
   rusm_wasm_trap trapk = RUSM_WASM_TRAP_NONE;
+  if (e->charge_owed) {
+    /* The iteration a previous run stopped in front of. */
+    if (fuel < 1) {
+      e->state = WEXEC_PAUSED;
+      return RUSM_WASM_OUT_OF_FUEL;
+    }
+    fuel--;
+    e->charge_owed = false;
+  }
   rusm_wasm_status status;
   const wfuncinst *fi;
   wslot *nfp;
@@ -155,12 +163,12 @@ L_br_if_nz64:
 L_br_if_z64:
   if (!S(0).u64) { pc = pc[2].tgt; NEXT(); }
   DISPATCH(3);
-  /* Backward branches: charge one unit per iteration; out of fuel, stop at
-  ** the loop_head just before the target, which charges again on resume. */
+  /* Backward branches: charge one unit per iteration.  Out of fuel, stop
+  ** at the target with the charge owed: the next run pays it first. */
 #ifdef RUSM_WASM_NO_FUEL
 #define BACK() NEXT()
 #else
-#define BACK() do { if (UNLIKELY(--fuel < 0)) { fuel = 0; pc--; goto out_of_fuel; } NEXT(); } while (0)
+#define BACK() do { if (UNLIKELY(--fuel < 0)) { fuel = 0; goto out_of_fuel_back; } NEXT(); } while (0)
 #endif
 L_br_back:
   pc = pc[1].tgt;
@@ -983,6 +991,9 @@ L_elem_drop:
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL
+out_of_fuel_back:
+  e->charge_owed = true;
+  /* fall through */
 out_of_fuel:
   status = RUSM_WASM_OUT_OF_FUEL;
   e->state = WEXEC_PAUSED;

@@ -171,6 +171,7 @@ struct rusm_wasm_exec {
   rusm_wasm_trap trap;
   uint32_t trap_func, trap_offset;
   uint64_t fuel_used;
+  bool charge_owed;          /* a backward branch stopped for lack of fuel */
 };
 
 /* compile.c */
