@@ -79,6 +79,14 @@ typedef struct cc {
   uint8_t *zero;
   uint32_t capzero;
   bool seen_loop;
+  /* Constants used inside loops get a slot of their own, between the
+  ** locals and the operand stack, set once by a prologue: a first pass
+  ** collects them (kcollect), the second uses them (kuse). */
+  uint64_t *kvals;
+  uint32_t nk, capk;
+  uint32_t kbase;            /* params + locals: the first constant slot */
+  uint32_t loop_depth;
+  bool kcollect, kuse;
   uint32_t last_label;       /* ncode when the last label was bound */
   /* The last instruction with a retargetable destination operand. */
   uint32_t dst_at, dst_opnd, dst_end;
@@ -214,9 +222,25 @@ static void materialize(cc *c, uint32_t h) {
 static void materialize_all(cc *c) {
   for (uint32_t h = 0; h < c->nst; h++) materialize(c, h);
 }
-/* The slot holding entry h (constants are materialized first). */
+#define MAX_HOISTED 48
+
+/* The slot of a hoisted constant, or NONE. */
+static uint32_t const_slot(cc *c, uint64_t v) {
+  if (!c->loop_depth || !(c->kcollect || c->kuse)) return NONE;
+  for (uint32_t i = 0; i < c->nk; i++)
+    if (c->kvals[i] == v) return c->kuse ? c->kbase + i : NONE;
+  if (c->kcollect && c->nk < MAX_HOISTED && GROW(c, kvals, nk, capk, c->nk + 1)) c->kvals[c->nk++] = v;
+  return NONE;
+}
+
+/* The slot holding entry h (constants are materialized first, unless a
+** loop-invariant constant slot holds them). */
 static uint32_t slot_of(cc *c, uint32_t h) {
   centry *e = &c->st[h];
+  if (e->kind == CE_CONST) {
+    uint32_t k = const_slot(c, e->imm);
+    if (k != NONE) return k;
+  }
   if (e->kind == CE_CONST) materialize(c, h);
   return e->kind == CE_LOC ? e->idx : slot_at(c, h);
 }
@@ -1006,7 +1030,9 @@ static bool compile_body(cc *c, uint32_t fidx) {
   c->body_off = f->code_offset;
   c->nparams = ft->nparams;
   c->nresults = ft->nresults;
-  c->nl = ft->nparams + f->nlocals;
+  c->kbase = ft->nparams + f->nlocals;
+  c->nl = c->kbase + (c->kuse ? c->nk : 0);
+  c->loop_depth = 0;
   c->ncode = c->nst = c->max_h = c->nctl = c->nfix = c->ntg = c->noff = 0;
   c->last_label = 0;
   c->dst_at = c->cmp_at = NONE;
@@ -1019,6 +1045,9 @@ static bool compile_body(cc *c, uint32_t fidx) {
   memset(c->zero, 0, c->nl);
   memset(c->zero + c->nparams, 1, f->nlocals);
   push_ctl(c, CT_FUNC, 0, ft->nresults);
+  if (c->kuse)
+    for (uint32_t i = 0; i < c->nk; i++) emit_const(c, c->kbase + i, c->kvals[i]);
+  c->last_label = c->ncode;
 
   while (!c->bad && c->nctl > 0) {
     c->op_off = c->body_off + (uint32_t)(c->p - c->body);
@@ -1047,6 +1076,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
       bind_label(c);
       if (op == 0x03) {
         c->seen_loop = true;
+        c->loop_depth++;
         n->label = c->ncode;
         /* No instruction: every branch back here charges fuel itself. */
       }
@@ -1094,6 +1124,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
         c->nctl--;
         break;
       }
+      if (k->kind == CT_LOOP && c->loop_depth) c->loop_depth--;
       if (!k->dead) emit_moves(c, k->height, k->nresults);
       if (k->else_fix != NONE) target_cell(c, k->else_fix, c->ncode);
       resolve_fixes(c, k);
@@ -1641,7 +1672,19 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
     wf->nresults = ft->nresults;
     if (i < m->num_imported_funcs) continue;
     wf->nlocals = f->nlocals;
-    if (!compile_body(&c, i)) {
+    /* Pass 1 collects the constants used in loops; if there are any, a
+    ** second pass gives them slots (the first pass's code is dropped). */
+    c.kcollect = true;
+    c.kuse = false;
+    c.nk = 0;
+    bool okb = compile_body(&c, i);
+    if (okb && c.nk) {
+      c.kcollect = false;
+      c.kuse = true;
+      okb = compile_body(&c, i);
+    }
+    c.kcollect = c.kuse = false;
+    if (!okb) {
       wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "cannot translate function %u", i);
       ok = false;
       break;
@@ -1665,6 +1708,7 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   free(c.tg);
   free(c.offmap);
   free(c.zero);
+  free(c.kvals);
   if (!ok) {
     compiled_free(comp);
     return NULL;
