@@ -204,6 +204,17 @@ static void emit_const(cc *c, uint32_t dst, uint64_t imm) {
 }
 static void emit_mov(cc *c, uint32_t src, uint32_t dst) {
   if (src == dst) return;
+  uint32_t m = c->last_ins;
+  if (!c->bad && m != NONE && m + 2 == c->ncode && c->last_label <= m && c->code[m].h == c->H[WOP_mov] &&
+      GROW(c, code, ncode, capcode, c->ncode + 1)) {
+    /* Two copies in a row: one mov2 (executed in the same order). */
+    c->code[c->ncode].u64 = 0;
+    c->ncode++;
+    c->code[m].h = c->H[WOP_mov2];
+    opnd(c, m, 2, src);
+    opnd(c, m, 3, dst);
+    return;
+  }
   uint32_t at = emit(c, WOP_mov, 2);
   opnd(c, at, 0, src);
   opnd(c, at, 1, dst);
@@ -337,7 +348,14 @@ static void emit_branch(cc *c, uint32_t depth) {
   }
   emit_moves(c, k->height, label_arity(k));
   uint32_t m = c->last_ins;
-  if (!c->bad && m != NONE && m + 2 == c->ncode && c->last_label <= m && c->code[m].h == c->H[WOP_mov] &&
+  if (!c->bad && m != NONE && m + 3 == c->ncode && c->last_label <= m && c->code[m].h == c->H[WOP_mov2] &&
+      GROW(c, code, ncode, capcode, c->ncode + 1)) {
+    c->code[c->ncode].u64 = 0;
+    c->ncode++;
+    c->code[m].h = c->H[k->kind == CT_LOOP ? WOP_mov2_br_back : WOP_mov2_br];
+    if (k->kind == CT_LOOP) target_cell(c, m + 3, k->label);
+    else add_fix(c, k, m + 3);
+  } else if (!c->bad && m != NONE && m + 2 == c->ncode && c->last_label <= m && c->code[m].h == c->H[WOP_mov] &&
       GROW(c, code, ncode, capcode, c->ncode + 1)) {
     /* A copy just before the jump: one mov_br [s d][target]. */
     c->code[c->ncode].u64 = 0;
@@ -824,6 +842,16 @@ static void load(cc *c, int op) {
   uint32_t off = rd_u32(c);
   if (c->ctl[c->nctl - 1].dead) return;
   uint32_t h = c->nst - 1;
+  if (c->st[h].kind == CE_CONST) {
+    /* A constant address: ld*_abs [d][ea]. */
+    uint32_t at = emit(c, op - WOP_ld32 + WOP_ld32_abs, 3);
+    opnd(c, at, 0, slot_at(c, h));
+    if (!c->bad) c->code[at + 2].u64 = (uint64_t)(uint32_t)c->st[h].imm + off;
+    pop_n(c, 1);
+    push_stk(c);
+    set_dst(c, at, 0);
+    return;
+  }
   bool ss = false, si = false;
   if (c->st[h].kind == CE_STK) {
     ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));
@@ -874,6 +902,16 @@ static void store(cc *c, int op) {
   uint32_t h = c->nst - 2;
   bool ss = false, si = false;
   centry v = c->st[h + 1];
+  if (c->st[h].kind == CE_CONST) {
+    /* A constant address: st*_abs [v][ea]. */
+    uint64_t ea = (uint64_t)(uint32_t)c->st[h].imm + off;
+    uint32_t sv = slot_of(c, h + 1);
+    uint32_t at = emit(c, op - WOP_st8 + WOP_st8_abs, 3);
+    opnd(c, at, 0, sv);
+    if (!c->bad) c->code[at + 2].u64 = ea;
+    pop_n(c, 2);
+    return;
+  }
   bool vi = v.kind == CE_CONST && v.imm <= UINT32_MAX;
   if (c->st[h].kind == CE_STK && (v.kind != CE_CONST || vi)) {
     ss = last_is(c, WOP_i32_add_ss, 2, slot_at(c, h));

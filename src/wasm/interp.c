@@ -185,6 +185,20 @@ L_br_if_nz64_back:
 L_br_if_z64_back:
   if (!S(0).u64) { pc = pc[2].tgt; BACK(); }
   DISPATCH(3);
+L_mov2:
+  S(1) = S(0);
+  S(3) = S(2);
+  DISPATCH(3);
+L_mov2_br:
+  S(1) = S(0);
+  S(3) = S(2);
+  pc = pc[3].tgt;
+  NEXT();
+L_mov2_br_back:
+  S(1) = S(0);
+  S(3) = S(2);
+  pc = pc[3].tgt;
+  BACK();
 L_mov_br:
   S(1) = S(0);
   pc = pc[2].tgt;
@@ -608,7 +622,16 @@ L_f64_neg:
     S(2).u64 = (RT)v;                                                          \
     DISPATCH(4);                                                               \
   }
-#define LOAD2(name, N, T, RT) LOAD(name, N, T, RT) LOADSS(name, N, T, RT) LOADSI(name, N, T, RT) LOADSH(name, N, T, RT) LOADASH(name, N, T, RT)
+#define LOADABS(name, N, T, RT)                                                \
+  L_##name##_abs: {                                                            \
+    uint64_t ea = pc[2].u64;                                                   \
+    MEMCHK(ea, N);                                                             \
+    T v;                                                                       \
+    memcpy(&v, mb + ea, N);                                                    \
+    S(0).u64 = (RT)v;                                                          \
+    DISPATCH(3);                                                               \
+  }
+#define LOAD2(name, N, T, RT) LOAD(name, N, T, RT) LOADSS(name, N, T, RT) LOADSI(name, N, T, RT) LOADSH(name, N, T, RT) LOADASH(name, N, T, RT) LOADABS(name, N, T, RT)
   LOAD2(ld32, 4, uint32_t, uint64_t)
   LOAD2(ld64, 8, uint64_t, uint64_t)
   LOAD2(ld8s32, 1, int8_t, uint32_t)
@@ -658,7 +681,15 @@ L_f64_neg:
     memcpy(mb + ea, &v, N);                                                    \
     DISPATCH(4);                                                               \
   }
-#define STORE2(name, N, T) STORE(name, N, T) STORESS(name, N, T) STORESI(name, N, T) STORESH(name, N, T) STOREASH(name, N, T)
+#define STOREABS(name, N, T)                                                   \
+  L_##name##_abs: {                                                            \
+    uint64_t ea = pc[2].u64;                                                   \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)S(0).u64;                                                         \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(3);                                                               \
+  }
+#define STORE2(name, N, T) STORE(name, N, T) STORESS(name, N, T) STORESI(name, N, T) STORESH(name, N, T) STOREASH(name, N, T) STOREABS(name, N, T)
   STORE2(st8, 1, uint8_t)
   STORE2(st16, 2, uint16_t)
   STORE2(st32, 4, uint32_t)

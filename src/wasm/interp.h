@@ -145,7 +145,13 @@
   /* mem[a + off1] += x * mem[b (+ imm) + off2], f64:                        \
   ** axpy_ld [h][x b][a off2][off1 -] (6 cells),                              \
   ** axpy_ldsi [h][x b][a imm][off2 off1] (7 cells). */                       \
-  X(f64_axpy_ld) X(f64_axpy_ldsi)
+  X(f64_axpy_ld) X(f64_axpy_ldsi)                                              \
+  /* Two copies [h][s1 d1][s2 d2] (in order), and then a jump [target]. */    \
+  X(mov2) X(mov2_br) X(mov2_br_back)                                           \
+  /* Loads/stores at a constant address: [h][d|v -][ea64]. */                 \
+  X(ld32_abs) X(ld64_abs) X(ld8s32_abs) X(ld8u_abs) X(ld16s32_abs)             \
+  X(ld16u_abs) X(ld8s64_abs) X(ld16s64_abs) X(ld32s64_abs) X(st8_abs)          \
+  X(st16_abs) X(st32_abs) X(st64_abs)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
