@@ -982,6 +982,24 @@ static void store(cc *c, int op) {
     }
     return;
   }
+  if (op == WOP_st32 && v.kind == CE_STK && c->st[h].kind != CE_CONST && c->dst_at != NONE &&
+      c->dst_end == c->ncode && c->last_label <= c->dst_at && c->dst_opnd == 2 &&
+      get_opnd(c, c->dst_at, 2) == slot_at(c, h + 1)) {
+    /* i32 x op y (slot/slot), then stored: i32_*_st32 [x y][a off]. */
+    static const int from[6] = {WOP_i32_add_ss, WOP_i32_sub_ss, WOP_i32_mul_ss,
+                                WOP_i32_xor_ss, WOP_i32_and_ss, WOP_i32_or_ss};
+    for (int i = 0; i < 6; i++) {
+      if (c->code[c->dst_at].h != c->H[from[i]]) continue;
+      uint32_t at = c->dst_at;
+      uint32_t sa = slot_of(c, h);
+      c->code[at].h = c->H[WOP_i32_add_st32 + i];
+      opnd(c, at, 2, sa);
+      opnd(c, at, 3, off);
+      c->dst_at = NONE;
+      pop_n(c, 2);
+      return;
+    }
+  }
   if (op == WOP_st64 && v.kind == CE_STK && c->st[h].kind != CE_CONST && c->dst_at != NONE &&
       c->dst_end == c->ncode && c->last_label <= c->dst_at && c->dst_opnd == 2 &&
       get_opnd(c, c->dst_at, 2) == slot_at(c, h + 1) &&

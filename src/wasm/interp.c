@@ -907,6 +907,21 @@ L_i64_xor_shl:
   }
   AXPY(axpy_ld, (uint64_t)S(1).u32 + A(3), A(4), 6)
   AXPY(axpy_ldsi, (uint64_t)(uint32_t)(S(1).u32 + A(3)) + A(4), A(5), 7)
+#define IST(name, expr)                                                        \
+  L_i32_##name##_st32: {                                                       \
+    uint32_t x = S(0).u32, y = S(1).u32;                                       \
+    uint32_t r = (expr);                                                       \
+    uint64_t ea = (uint64_t)S(2).u32 + A(3);                                   \
+    MEMCHK(ea, 4);                                                             \
+    memcpy(mb + ea, &r, 4);                                                    \
+    DISPATCH(3);                                                               \
+  }
+  IST(add, x + y)
+  IST(sub, x - y)
+  IST(mul, x * y)
+  IST(xor, x ^ y)
+  IST(and, x & y)
+  IST(or, x | y)
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

@@ -151,7 +151,10 @@
   /* Loads/stores at a constant address: [h][d|v -][ea64]. */                 \
   X(ld32_abs) X(ld64_abs) X(ld8s32_abs) X(ld8u_abs) X(ld16s32_abs)             \
   X(ld16u_abs) X(ld8s64_abs) X(ld16s64_abs) X(ld32s64_abs) X(st8_abs)          \
-  X(st16_abs) X(st32_abs) X(st64_abs)
+  X(st16_abs) X(st32_abs) X(st64_abs)                                          \
+  /* i32 x op y stored (32 bits) at mem[a + off]: [h][x y][a off]. */         \
+  X(i32_add_st32) X(i32_sub_st32) X(i32_mul_st32) X(i32_xor_st32)              \
+  X(i32_and_st32) X(i32_or_st32)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
