@@ -462,6 +462,7 @@ rusm_pid ru_spawn(rusm_runtime *rt, int type, const void *a, const void *b,
 ru_proc *ru_proc_alloc(ru_worker *w, size_t extra);
 void ru_proc_block_free(ru_worker *w, ru_proc *p);
 void ru_pidtab_release(rusm_runtime *rt, uint32_t idx);
+void ru_pidtab_worker_flush(ru_worker *w);
 uint64_t ru_new_ref(rusm_runtime *rt);
 void ru_unregister_proc(rusm_runtime *rt, ru_proc *p);
 void ru_registry_destroy(rusm_runtime *rt);

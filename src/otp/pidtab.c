@@ -96,7 +96,11 @@ uint32_t ru_pidtab_alloc(rusm_runtime *rt, ru_worker *w) {
         give_locked(rt, w->idx_freed, w->idx_fn);
         w->idx_fn = 0;
       }
-      w->idx_n = take_locked(rt, w->idx_cache, RU_IDX_BATCH);
+      /* a small table is not hoarded by one worker's cache */
+      unsigned batch = rt->max_procs / (4 * rt->nworkers);
+      if (batch > RU_IDX_BATCH) batch = RU_IDX_BATCH;
+      if (batch < 1) batch = 1;
+      w->idx_n = take_locked(rt, w->idx_cache, batch);
       pthread_mutex_unlock(&rt->slot_lock);
       if (!w->idx_n) return UINT32_MAX;
       /* hand out in the order taken */
@@ -134,12 +138,14 @@ void ru_pidtab_release(rusm_runtime *rt, uint32_t idx) {
   pthread_mutex_unlock(&rt->slot_lock);
 }
 
+/* An idle worker hands its freed indices back, so that spawns from other
+** threads can use them. */
 void ru_pidtab_worker_flush(ru_worker *w) {
+  if (!w->idx_fn) return;
   rusm_runtime *rt = w->rt;
   pthread_mutex_lock(&rt->slot_lock);
-  give_locked(rt, w->idx_cache, w->idx_n);
   give_locked(rt, w->idx_freed, w->idx_fn);
-  w->idx_n = w->idx_fn = 0;
+  w->idx_fn = 0;
   pthread_mutex_unlock(&rt->slot_lock);
 }
 

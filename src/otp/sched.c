@@ -360,6 +360,7 @@ static bool park(ru_worker *w) {
   int64_t tmo = w->wheel.count ? ru_wheel_advance(w) : -1;
   if (tmo == 0 || w->next_slot || ru_runq_len(&w->rq) || w->ovf_head) return true;
   ru_reclaim(w, true);
+  ru_pidtab_worker_flush(w);
   if (w->limbo_head && (tmo < 0 || tmo > 1)) tmo = 1;
   ru_idle_check(rt);
 
@@ -457,7 +458,6 @@ static void *worker_main(void *arg) {
 
 void ru_pidtab_init(rusm_runtime *rt);
 void ru_pidtab_destroy(rusm_runtime *rt);
-void ru_pidtab_worker_flush(ru_worker *w);
 void ru_proc_caches_destroy(ru_worker *w);
 void ru_proc_pool_destroy(rusm_runtime *rt);
 

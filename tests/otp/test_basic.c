@@ -2,7 +2,8 @@
 ** test_basic.c -- the core's basic calls end to end: spawning both native
 ** bodies, send/receive between them and from outside, rusm_self, exit with
 ** a reason, message accessors, resources (moved into messages and released
-** exactly once), process flags, basic process info, and wait_idle.
+** exactly once), process flags, basic process info, wait_idle, a full pid
+** table, and stop with a process still blocked.
 */
 #include "otp_test.h"
 
@@ -178,6 +179,20 @@ int main(void) {
   rusm_runtime_send(rt, b, "go", 2);
   CHECK(rusm_runtime_wait_idle(rt, 5000));
   rusm_runtime_stop(rt);
+
+  /* a full pid table makes spawn fail cleanly; a freed slot is reusable */
+  rusm_runtime_config small = {1, 0, 0, 16};
+  rt = rusm_runtime_start(&small);
+  CHECK(rt);
+  rusm_pid blockers[16];
+  for (int i = 0; i < 16; i++) CHECK((blockers[i] = rusm_runtime_spawn(rt, blocker, NULL, 0, NULL)));
+  CHECK(rusm_runtime_spawn(rt, blocker, NULL, 0, NULL) == 0);
+  CHECK(rusm_runtime_spawn_handler(rt, &counter_ops, &seven, sizeof seven, NULL) == 0);
+  for (int i = 0; i < 16; i++) rusm_runtime_send(rt, blockers[i], "go", 2);
+  CHECK(rusm_runtime_wait_idle(rt, 5000));
+  CHECK(WAIT_FOR((b = rusm_runtime_spawn(rt, blocker, NULL, 0, NULL)) != 0, 2000));
+  for (int i = 0; i < 16; i++) CHECK(b != blockers[i]);   /* new generation */
+  rusm_runtime_stop(rt);   /* with b still blocked: stop kills it */
   printf("test_basic: ok\n");
   return 0;
 }

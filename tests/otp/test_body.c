@@ -4,7 +4,8 @@
 ** sleep until a message or the timeout (and a timeout does not leak into the
 ** next wait), rusm_body_take with and without a match, YIELD puts the process
 ** back in the queue without starving others, rusm_exit ends it, destroy()
-** runs exactly once (also when spawning fails), process info shows the kind.
+** runs exactly once (also when spawning fails), process info shows the kind,
+** rusm_spawn_body from a process with LINK and TRAP_EXIT flags.
 */
 #include "otp_test.h"
 
@@ -55,6 +56,29 @@ static void other(const void *arg, size_t len) {
   atomic_store(&other_ran, 1);
 }
 
+static _Atomic int spawner_ok;
+static void spawner(const void *arg, size_t len) {
+  (void)arg;
+  (void)len;
+  rusm_process_info info;
+  CHECK(rusm_process_info_get(rusm_runtime_current(), rusm_self(), &info) && !info.trap_exit);
+  rusm_process_flag_set(RUSM_FLAG_TRAP_EXIT, true);
+  rusm_spawn_opts o = {RUSM_SPAWN_LINK | RUSM_SPAWN_TRAP_EXIT, NULL};
+  tbody *b = calloc(1, sizeof *b);
+  rusm_pid p = rusm_spawn_body(&tb_vt, b, &o);
+  CHECK(p);
+  CHECK(rusm_process_info_get(rusm_runtime_current(), p, &info) && info.trap_exit &&
+        info.parent == rusm_self() && info.links == 1);
+  rusm_send(p, "a", 1);
+  rusm_send(p, "b", 1);
+  rusm_msg *m = rusm_receive(10000);
+  CHECK(m && rusm_msg_kind_of(m) == RUSM_MSG_EXIT && rusm_msg_sender(m) == p);
+  char buf[32];
+  CHECK(strcmp(rusm_reason_format(rusm_msg_reason(m), buf, sizeof buf), "user:done") == 0);
+  rusm_msg_free(m);
+  atomic_store(&spawner_ok, 1);
+}
+
 int main(void) {
   rusm_runtime_config cfg = {1, 0, 0, 0};   /* one worker: YIELD must not starve */
   rusm_runtime *rt = rusm_runtime_start(&cfg);
@@ -74,6 +98,14 @@ int main(void) {
   CHECK(t_now() - t0 >= 0.059);
   CHECK(atomic_load(&result_timeouts) >= 3 && atomic_load(&result_msgs) == 2);
   CHECK(atomic_load(&destroyed) == 1);
+
+  /* from inside a process, with a link: the parent (trapping, by spawn
+  ** flag) gets the body's exit reason */
+  CHECK(rusm_runtime_spawn(rt, spawner, NULL, 0, NULL));
+  CHECK(rusm_runtime_wait_idle(rt, 10000));
+  CHECK(atomic_load(&spawner_ok) == 1);
+  CHECK(atomic_load(&destroyed) == 2);
+  atomic_store(&destroyed, 1);
 
   /* a failed spawn still destroys the body: linking needs a parent */
   rusm_spawn_opts o = {RUSM_SPAWN_LINK, NULL};
