@@ -46,13 +46,13 @@ SLICE=${BENCH_WASM_SLICE:-10000}
 GUEST=$B/bench/wasm/bench_guest
 GUEST_NOFUEL=$B/bench/wasm/bench_guest_nofuel
 
-KERNELS=(fib sieve matmul intmath nbody mandel hash sort vm bintree fptr)
+KERNELS=(fib sieve matmul intmath nbody mandel hash sort vm bintree fptr lz)
 # N: size for native/ours/v8 (native ~50 ms on the 2-vCPU EPYC VM);
 # NI: size for wasm-interp (~0.3-0.5 s there).
 declare -A N=([fib]=540 [sieve]=20 [matmul]=300 [intmath]=300000 [nbody]=1000000
-              [mandel]=1500 [hash]=250 [sort]=16 [vm]=1000000 [bintree]=500 [fptr]=200)
+              [mandel]=1500 [hash]=250 [sort]=16 [vm]=1000000 [bintree]=500 [fptr]=200 [lz]=160)
 declare -A NI=([fib]=48 [sieve]=1 [matmul]=2 [intmath]=20000 [nbody]=25000
-               [mandel]=300 [hash]=15 [sort]=2 [vm]=40000 [bintree]=15 [fptr]=10)
+               [mandel]=300 [hash]=15 [sort]=2 [vm]=40000 [bintree]=15 [fptr]=10 [lz]=6)
 
 do_guest=0 do_inst=0 do_fuel=0 do_spec=0 geomeans=0
 selected=("${KERNELS[@]}")
