@@ -17,8 +17,22 @@
 **
 ** Peepholes: a local.set/tee right after an instruction that computed the
 ** value retargets that instruction's destination to the local; a br_if/if
-** right after an integer compare/eqz rewrites the compare into a fused
-** compare-and-branch.  Both only apply when no label was bound between.
+** right after a compare/eqz rewrites the compare into a fused compare-and-
+** branch.  Superinstructions are made the same way: when an instruction
+** consumes a stack temporary that the instruction just before computed
+** (and no label was bound in between), the two are rewritten in place into
+** one (loads/stores with a+b, a+imm, (x<<k)+imm, a+(b<<k) or constant
+** addresses, arithmetic with a memory operand or stored to memory, mul-add
+** pairs, add + backward compare-branch loop tails, copies + jumps, ...).
+** The temporary is then never written, which is safe because only the
+** consumer could read it.
+**
+** Constants used inside loops that need a slot get one of their own
+** (between the locals and the stack), set by a prologue at function entry:
+** a first translation pass collects them, a second uses them.
+**
+** Fuel: backward branches (to a loop label) use handlers that charge one
+** unit; br_table reaches loops through trampolines that do.
 **
 ** Calls: the arguments are the top slots of the caller's frame, and the
 ** callee's frame starts at the first argument, so params need no copying
@@ -161,6 +175,20 @@ static uint32_t emit(cc *c, int op, uint32_t ncells) {
   c->code[at].h = c->H[op];
   c->ncode += ncells;
   return at;
+}
+/* The instruction at `at` (the last one) was merged with the Wasm
+** instruction being translated, which is the one that can trap: make trap
+** locations in it point there. */
+static void retag(cc *c, uint32_t at) {
+  if (c->bad || !c->noff) return;
+  uint32_t *last = &c->offmap[2 * (c->noff - 1)];
+  if (last[0] == at) {
+    last[1] = c->op_off;
+  } else if (last[0] < at && GROW(c, offmap, noff, capoff, 2 * (c->noff + 1))) {
+    c->offmap[2 * c->noff] = at;
+    c->offmap[2 * c->noff + 1] = c->op_off;
+    c->noff++;
+  }
 }
 static void opnd(cc *c, uint32_t at, int i, uint32_t v) {
   if (c->bad) return;
@@ -868,6 +896,7 @@ static void load(cc *c, int op) {
       c->code[c->ncode].u64 = 0;
       c->ncode++;
       c->code[at].h = c->H[op - WOP_ld32 + (sh ? WOP_ld32_sh : WOP_ld32_ash)];
+      retag(c, at);
       opnd(c, at, 4, off);
       pop_n(c, 1);
       push_stk(c);
@@ -880,6 +909,7 @@ static void load(cc *c, int op) {
     ** [a imm][d off], d = the add's. */
     uint32_t at = c->dst_at;
     c->code[at].h = c->H[op - WOP_ld32 + (ss ? WOP_ld32_ss : WOP_ld32_si)];
+    retag(c, at);
     opnd(c, at, 3, off);
     pop_n(c, 1);
     push_stk(c);
@@ -927,6 +957,7 @@ static void store(cc *c, int op) {
       c->code[c->ncode].u64 = 0;
       c->ncode++;
       c->code[at].h = c->H[op - WOP_st8 + (sh ? WOP_st8_sh : WOP_st8_ash)];
+      retag(c, at);
       opnd(c, at, 2, sv);
       opnd(c, at, 4, off);
       c->dst_at = NONE;
@@ -993,6 +1024,7 @@ static void store(cc *c, int op) {
       uint32_t at = c->dst_at;
       uint32_t sa = slot_of(c, h);
       c->code[at].h = c->H[WOP_i32_add_st32 + i];
+      retag(c, at);
       opnd(c, at, 2, sa);
       opnd(c, at, 3, off);
       c->dst_at = NONE;
@@ -1012,6 +1044,7 @@ static void store(cc *c, int op) {
     uint32_t sa = slot_of(c, h);
     c->code[at].h = c->H[hh == c->H[WOP_f64_add] ? WOP_f64_add_st
                          : hh == c->H[WOP_f64_sub] ? WOP_f64_sub_st : WOP_f64_mul_st];
+    retag(c, at);
     opnd(c, at, 2, sa);
     opnd(c, at, 3, off);
     c->dst_at = NONE;
@@ -1024,6 +1057,7 @@ static void store(cc *c, int op) {
     if (ss || si) {
       uint32_t at = c->dst_at;
       c->code[at].h = c->H[(ss ? WOP_st8_ssvi : WOP_st8_sivi) + k];
+      retag(c, at);
       opnd(c, at, 2, (uint32_t)v.imm);
       opnd(c, at, 3, off);
       c->dst_at = NONE;
@@ -1041,6 +1075,7 @@ static void store(cc *c, int op) {
     uint32_t at = c->dst_at;
     uint32_t sv = slot_of(c, h + 1);
     c->code[at].h = c->H[op - WOP_st8 + (ss ? WOP_st8_ss : WOP_st8_si)];
+    retag(c, at);
     opnd(c, at, 2, sv);
     opnd(c, at, 3, off);
     c->dst_at = NONE;

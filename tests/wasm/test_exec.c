@@ -201,6 +201,12 @@ static void test_traps(rusm_wasm_instance *inst) {
   uint32_t func = 0, off = 0;
   CHECK(rusm_wasm_exec_trap(e, &func, &off) == RUSM_WASM_TRAP_UNREACHABLE);
   CHECK(func == 18 && off > 0 && off < sizeof m1_wasm && m1_wasm[off] == 0x00);
+  /* A load merged with the add before it reports the load (0x28). */
+  rusm_wasm_val li[2] = {I32(65530), I32(0)};
+  CHECK(rusm_wasm_exec_call(e, "load_idx", li, 2, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED);
+  CHECK(rusm_wasm_exec_trap(e, &func, &off) == RUSM_WASM_TRAP_OOB_MEMORY);
+  CHECK(off > 0 && off < sizeof m1_wasm && m1_wasm[off] == 0x28);
   rusm_wasm_exec_free(e);
   CHECK(strcmp(rusm_wasm_trap_message(RUSM_WASM_TRAP_STACK_EXHAUSTED), "call stack exhausted") == 0);
   CHECK(strcmp(rusm_wasm_trap_message(RUSM_WASM_TRAP_DIV_BY_ZERO), "integer divide by zero") == 0);
