@@ -411,6 +411,10 @@ struct rusm_runtime {
   pthread_mutex_t stack_lock;
   void *stack_cold;
   size_t stack_unguarded;
+  size_t stack_guarded;
+  size_t guard_budget;          /* guarded stacks allowed (kernel map count) */
+  char *chunk;                  /* carving unguarded stacks from a big mapping */
+  size_t chunk_left;
 };
 
 /* ------------------------------------------------------------ thread-local */

@@ -7,8 +7,11 @@
 **
 ** A stack is reserved with mmap and committed lazily by the kernel on first
 ** touch, so an idle coroutine costs the pages it actually used.  Each guard
-** costs a kernel mapping; when the kernel's map-count limit refuses one, the
-** stack is still handed out, unguarded, and counted in rt->stack_unguarded.
+** splits a kernel mapping, and the kernel caps mappings per process
+** (vm.max_map_count, 65530 by default): a runtime guards at most a quarter
+** of that budget's worth of stacks, and carves further stacks, unguarded,
+** out of large shared mappings, so 100,000 coroutines do not exhaust the
+** map count (which would make malloc fail).  rt->stack_unguarded counts them.
 */
 #include "internal.h"
 
@@ -63,20 +66,59 @@ bool ru_stack_in_guard(void *stack, const void *addr) {
   return s->guarded && a >= s->map && a < s->map + (s->map_len - s->size);
 }
 
+#define RU_CHUNK_STACKS 64u
+
+static size_t guard_budget(void) {
+  long mmc = 65530;
+  FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+  if (f) {
+    if (fscanf(f, "%ld", &mmc) != 1) mmc = 65530;
+    fclose(f);
+  }
+  return mmc > 8192 ? (size_t)(mmc - 4096) / 4 : 1024;
+}
+
 static ru_stack *stack_new(rusm_runtime *rt) {
   size_t ps = page_size();
   size_t size = (rt->stack_size + ps - 1) & ~(ps - 1);
   size_t guard = RU_GUARD_SIZE;
   size_t len = size + guard;
-  char *map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (map == MAP_FAILED) return NULL;
-  bool guarded = mprotect(map, guard, PROT_NONE) == 0;
-  if (!guarded) {
-    pthread_mutex_lock(&rt->stack_lock);
-    rt->stack_unguarded++;
-    pthread_mutex_unlock(&rt->stack_lock);
+  char *map = NULL;
+  bool guarded = false;
+  pthread_mutex_lock(&rt->stack_lock);
+  if (!rt->guard_budget) rt->guard_budget = guard_budget();
+  bool want_guard = rt->stack_guarded < rt->guard_budget;
+  if (want_guard) rt->stack_guarded++;
+  if (!want_guard) {
+    /* unguarded: a slice of a shared mapping (one kernel map per 64) */
+    if (rt->chunk_left < len) {
+      char *c = mmap(NULL, len * RU_CHUNK_STACKS, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+      if (c != MAP_FAILED) {
+        rt->chunk = c;
+        rt->chunk_left = len * RU_CHUNK_STACKS;
+      }
+    }
+    if (rt->chunk_left >= len) {
+      map = rt->chunk;
+      rt->chunk += len;
+      rt->chunk_left -= len;
+      rt->stack_unguarded++;
+    }
   }
+  pthread_mutex_unlock(&rt->stack_lock);
+  if (want_guard) {
+    map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED) return NULL;
+    guarded = mprotect(map, guard, PROT_NONE) == 0;
+    if (!guarded) {
+      pthread_mutex_lock(&rt->stack_lock);
+      rt->stack_unguarded++;
+      pthread_mutex_unlock(&rt->stack_lock);
+    }
+  }
+  if (!map) return NULL;
   ru_stack *s = hdr_of(map, len);
   s->map = map;
   s->map_len = len;
@@ -152,6 +194,9 @@ void ru_stack_pool_destroy(rusm_runtime *rt) {
     s = n;
   }
   rt->stack_cold = NULL;
+  /* the part of the last shared mapping no stack was carved from */
+  if (rt->chunk_left) munmap(rt->chunk, rt->chunk_left);
+  rt->chunk_left = 0;
 }
 
 extern void ru_ctx_trampoline(void);
