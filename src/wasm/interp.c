@@ -118,7 +118,7 @@ static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *cons
   register const wcell *pc PIN(rbx) = e->pc;
   register wslot *fp PIN(r12) = e->stack + e->fp_off;
   rusm_wasm_instance *inst = e->cur;
-  wframe *fr = e->frames + e->nframes;   /* next free call record */
+  register wframe *fr PIN(r15) = e->frames + e->nframes; /* next free call record */
   register uint8_t *mb PIN(r13);
   register uint64_t ms PIN(r14);
   rusm_wasm_trap trapk = RUSM_WASM_TRAP_NONE;
