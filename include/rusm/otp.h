@@ -32,8 +32,9 @@ typedef struct rusm_runtime rusm_runtime;
 typedef struct rusm_runtime_config {
   unsigned workers;        /* worker threads; 0 = one per online core */
   uint32_t reductions;     /* budget of one time slice; 0 = 4000 */
-  size_t coro_stack_size;  /* reserved bytes per coroutine stack; 0 = default */
-  uint32_t max_processes;  /* capacity of the pid table; 0 = default */
+  size_t coro_stack_size;  /* reserved bytes per coroutine stack; 0 = 128 KiB
+                           ** (committed only as touched; min 16 KiB) */
+  uint32_t max_processes;  /* capacity of the pid table; 0 = 4 Mi (max 16 Mi) */
 } rusm_runtime_config;
 
 /* Starts a runtime; cfg may be NULL for defaults. Caller frees with
@@ -44,7 +45,9 @@ rusm_runtime *rusm_runtime_start(const rusm_runtime_config *cfg);
 ** timeout_ms passes (-1 = forever). Returns true if all processes ended. */
 bool rusm_runtime_wait_idle(rusm_runtime *rt, int64_t timeout_ms);
 
-/* Kills every process, joins the workers and frees everything, rt included. */
+/* Kills every process, joins the workers and frees everything, rt included.
+** Killed at stop, processes notify no one (everyone is going); handler
+** terminate callbacks run, and their sends are dropped. Not from a process. */
 void rusm_runtime_stop(rusm_runtime *rt);
 
 /* The runtime of the calling process, or NULL outside a process. */
@@ -222,13 +225,18 @@ typedef struct rusm_handler_ops {
   /* One message (borrowed; freed after return). Return 0 to continue,
   ** non-zero to stop (reason normal unless rusm_exit was called). */
   int (*handle)(void *state, rusm_msg *m);
-  /* Optional; called when the process ends, before its state is freed. */
+  /* Optional; called when the process ends after a successful init, for any
+  ** reason (kill included), in the process, before its state is freed. */
   void (*terminate)(void *state, rusm_reason why);
 } rusm_handler_ops;
 
 /* Coroutine body: fn runs on its own stack and may block in rusm_receive,
 ** rusm_sleep, rusm_call. arg is a copy of the len bytes given to spawn,
-** valid until fn returns. Returning from fn is exit(normal). */
+** valid until fn returns. Returning from fn is exit(normal). A stack
+** overflow that hits the guard page ends the process with the user reason
+** "stack overflow" (beyond a few tens of thousands of live coroutines the
+** kernel's map limit leaves new stacks unguarded; see stack.c). A killed
+** coroutine is not unwound: what its C code allocated is not freed. */
 typedef void (*rusm_coro_fn)(const void *arg, size_t len);
 
 /* In a process, or from any thread with the runtime variants. The arg bytes
