@@ -989,6 +989,9 @@ static void store(cc *c, int op) {
       if ((ld || ldsi) && get_opnd(c, p, 2) == get_opnd(c, at, 0) && get_opnd(c, p, 2) >= c->nl) {
         uint32_t x = get_opnd(c, p, 0), b = get_opnd(c, p, 1);
         uint32_t aa = get_opnd(c, at, 1), off1 = get_opnd(c, at, 3);
+        /* Clear the add's handler cell first: axpy_ld's operand 4 lives
+        ** there. */
+        c->code[at].u64 = 0;
         if (ld) {
           uint32_t off2 = get_opnd(c, p, 3);
           c->code[p].h = c->H[WOP_f64_axpy_ld];
@@ -1007,7 +1010,6 @@ static void store(cc *c, int op) {
           opnd(c, p, 4, off2);
           opnd(c, p, 5, off1);
         }
-        c->code[at].u64 = 0;
         c->last_ins = p;
       }
     }
@@ -1380,6 +1382,25 @@ static bool compile_body(cc *c, uint32_t fidx) {
         bool is64 = c->code[at].h == c->H[WOP_i64_eqz];
         uint32_t x = get_opnd(c, at, 0);
         uint32_t sa = slot_of(c, h), sb = slot_of(c, h + 1);
+        uint32_t p = c->prev_ins;
+        if (p != NONE && p + 3 == at && c->last_ins == at && c->last_label <= p && x >= c->nl &&
+            c->code[p].h == c->H[is64 ? WOP_i64_and_si : WOP_i32_and_si] && get_opnd(c, p, 2) == x) {
+          /* ... and x is (y & m), a temporary: one select_and over both. */
+          uint32_t y = get_opnd(c, p, 0), mask = get_opnd(c, p, 1);
+          c->code[at].u64 = 0; /* the eqz's cell now holds operand 4 */
+          c->code[p].h = c->H[is64 ? WOP_select_and64 : WOP_select_and];
+          opnd(c, p, 0, sb);
+          opnd(c, p, 1, sa);
+          opnd(c, p, 2, y);
+          opnd(c, p, 3, slot_at(c, h));
+          opnd(c, p, 4, mask);
+          c->last_ins = p;
+          c->cmp_at = NONE;
+          pop_n(c, 3);
+          push_stk(c);
+          set_dst(c, p, 3);
+          break;
+        }
         c->code[at].h = c->H[is64 ? WOP_select64 : WOP_select];
         opnd(c, at, 0, sb);
         opnd(c, at, 1, sa);

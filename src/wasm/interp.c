@@ -922,6 +922,16 @@ L_i64_xor_shl:
   IST(xor, x ^ y)
   IST(and, x & y)
   IST(or, x | y)
+L_select_and: {
+  wslot v = (S(2).u32 & A(4)) ? S(0) : S(1);
+  S(3) = v;
+  DISPATCH(6);
+}
+L_select_and64: {
+  wslot v = (S(2).u64 & (uint64_t)(int64_t)(int32_t)A(4)) ? S(0) : S(1);
+  S(3) = v;
+  DISPATCH(6);
+}
 L_i32_shr_u_and:
   S(2).u64 = (S(0).u32 >> (A(1) & 31)) & A(3);
   DISPATCH(3);

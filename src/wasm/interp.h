@@ -154,7 +154,10 @@
   X(st16_abs) X(st32_abs) X(st64_abs)                                          \
   /* i32 x op y stored (32 bits) at mem[a + off]: [h][x y][a off]. */         \
   X(i32_add_st32) X(i32_sub_st32) X(i32_mul_st32) X(i32_xor_st32)              \
-  X(i32_and_st32) X(i32_or_st32)
+  X(i32_and_st32) X(i32_or_st32)                                               \
+  /* select(a, b, (x & m) != 0), 32/64-bit test, merged from and + eqz +    \
+  ** select: [h][a b][x d][m -] (6 cells). */                                \
+  X(select_and) X(select_and64)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

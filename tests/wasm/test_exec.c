@@ -161,6 +161,26 @@ static void test_fused(rusm_wasm_instance *inst) {
   CHECK(call(inst, "muladd64", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i64 == -14);
   a[0] = I32(-1), a[1] = I32(5);
   CHECK(call(inst, "add_ret", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 4);
+  /* select(a, b, eqz(x & 6)) merged into one instruction. */
+  a[0] = I64(0x100000004ll), a[1] = I32(7), a[2] = I32(9);
+  CHECK(call(inst, "sel_and", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 9);
+  a[0] = I64(0x100000001ll);
+  CHECK(call(inst, "sel_and", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 7);
+  a[0] = I32(2);
+  CHECK(call(inst, "sel_and32", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 9);
+  a[0] = I32(9);
+  CHECK(call(inst, "sel_and32", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 7);
+  /* mem[a + 16] += x * mem[b + 8] (and at b + 24 + 8): offsets honoured. */
+  double v[8] = {0, 1.5, 2, 3, 4.25, 5, 6, 7};
+  CHECK(rusm_wasm_memory_write(inst, 4096, v, sizeof v));
+  a[0] = I32(4096), a[1] = I32(4096 + 16), a[2] = F64(2.0);
+  CHECK(call(inst, "axpy", a, 3, NULL, 0) == RUSM_WASM_RETURNED);
+  double got = 0;
+  CHECK(rusm_wasm_memory_read(inst, 4096 + 16, &got, 8) && got == 2.0 + 2.0 * 3.0);
+  CHECK(call(inst, "axpy_si", a, 3, NULL, 0) == RUSM_WASM_RETURNED);
+  CHECK(rusm_wasm_memory_read(inst, 4096 + 16, &got, 8) && got == 8.0 + 2.0 * 6.0);
+  a[0] = I32(65528);
+  CHECK(trap_of(inst, "axpy", a, 3) == RUSM_WASM_TRAP_OOB_MEMORY);
 }
 
 static void test_traps(rusm_wasm_instance *inst) {
