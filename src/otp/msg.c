@@ -10,7 +10,7 @@
 
 #define RU_MSG_CACHE_MAX 4096u
 #define RU_MSG_BATCH 1024u
-#define RU_MSG_POOL_MAX 64u
+#define RU_MSG_POOL_MAX 16u
 
 static const size_t class_size[RU_MSG_CLASSES] = {RU_MSG_CLASS0, RU_MSG_CLASS1};
 

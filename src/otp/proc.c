@@ -26,7 +26,7 @@ static size_t block_size(void) {
 
 static void pool_put_batch(rusm_runtime *rt, ru_proc *head) {
   pthread_mutex_lock(&rt->pool_lock);
-  if (rt->pool_count < 64) {
+  if (rt->pool_count < 16) {
     head->batch_next = rt->pool_batches;
     rt->pool_batches = head;
     rt->pool_count++;
@@ -200,14 +200,29 @@ static int send_common(rusm_runtime *rt, rusm_pid from, rusm_pid to, const void 
   return 0;
 }
 
-int rusm_send(rusm_pid to, const void *data, size_t len) {
-  ru_proc *self = ru_cur_proc();
-  if (!self) return -1;
+/* A send costs a reduction; a coroutine that has spent its slice on sends
+** yields after the message is out, so a flooding sender cannot hold its
+** worker (handlers yield between messages instead). */
+static inline void charge_send(ru_proc *self) {
   atomic_store_explicit(&self->reductions,
                         atomic_load_explicit(&self->reductions, memory_order_relaxed) + 1,
                         memory_order_relaxed);
-  return send_common(self->rt, atomic_load_explicit(&self->pid, memory_order_relaxed), to,
-                     data, len, NULL, 0);
+  if (self->budget) self->budget--;
+}
+
+static inline void maybe_yield_after_send(ru_proc *self) {
+  if (RU_UNLIKELY(!self->budget) && self->body_type == RU_BODY_CORO && self->u.c.stack)
+    ru_coro_switch_out(self, RUSM_RUN_YIELD);
+}
+
+int rusm_send(rusm_pid to, const void *data, size_t len) {
+  ru_proc *self = ru_cur_proc();
+  if (!self) return -1;
+  charge_send(self);
+  int rc = send_common(self->rt, atomic_load_explicit(&self->pid, memory_order_relaxed), to,
+                       data, len, NULL, 0);
+  maybe_yield_after_send(self);
+  return rc;
 }
 
 int rusm_send_res(rusm_pid to, const void *data, size_t len, rusm_resource *const *res,
@@ -217,8 +232,11 @@ int rusm_send_res(rusm_pid to, const void *data, size_t len, rusm_resource *cons
     for (size_t i = 0; res && i < nres; i++) rusm_resource_unref(res[i]);
     return -1;
   }
-  return send_common(self->rt, atomic_load_explicit(&self->pid, memory_order_relaxed), to,
-                     data, len, res, nres);
+  charge_send(self);
+  int rc = send_common(self->rt, atomic_load_explicit(&self->pid, memory_order_relaxed), to,
+                       data, len, res, nres);
+  maybe_yield_after_send(self);
+  return rc;
 }
 
 int rusm_runtime_send(rusm_runtime *rt, rusm_pid to, const void *data, size_t len) {

@@ -1,9 +1,9 @@
 /*
 ** test_million.c -- a million processes spawn and exit with nothing left
-** behind: every spawn is matched by an exit, the pid table is empty, and a
-** third million does not grow the resident set (blocks, pids and stacks
-** are recycled, not leaked; the ASan build checks the rest at stop).  Also
-** 100,000 coroutines, which take stacks from the pool.
+** behind: every spawn is matched by an exit, the pid table is empty, and
+** the third and fourth millions do not grow the resident set (blocks, pids
+** and stacks are recycled, not leaked; the ASan build checks the rest at
+** stop).  Also 100,000 coroutines, which take stacks from the pool.
 */
 #include "otp_test.h"
 
@@ -45,8 +45,8 @@ int main(void) {
   rusm_runtime_config cfg = {2, 0, 0, 0};
   rusm_runtime *rt = rusm_runtime_start(&cfg);
   CHECK(rt);
-  long rss[3];
-  for (int round = 0; round < 3; round++) {
+  long rss[4];
+  for (int round = 0; round < 4; round++) {
     double t0 = t_now();
     for (long s = 0; s < spawners; s++) CHECK(rusm_runtime_spawn(rt, spawner, each, sizeof each, NULL));
     CHECK(rusm_runtime_wait_idle(rt, 120000));
@@ -65,7 +65,9 @@ int main(void) {
   /* later rounds reuse what the first allocated (sanitizers keep freed
   ** memory in quarantine, and check leaks themselves at exit) */
 #if !defined(RUSM_SANITIZER)
-  CHECK(rss[2] - rss[1] < 8 * 1024);
+  /* bounded caches (per-worker free lists, the runtime pools) may still
+  ** fill up after round 1; a leak of even 8 bytes a process would add 17 MB */
+  CHECK(rss[3] - rss[1] < 12 * 1024);
 #endif
   rusm_runtime_stop(rt);
   printf("test_million: ok\n");
