@@ -13,6 +13,12 @@
 #include <time.h>
 
 #define IDX_MASK ((1u << RU_TIMER_IDX_BITS) - 1)
+/* A reference is gen (34 bits) | owner worker (8) | entry index (22): the
+** canceller learns from the reference alone whether it owns the entry, and
+** reads nothing of an entry that another worker may be recycling. */
+#define OWNER_SHIFT RU_TIMER_IDX_BITS
+#define GEN_SHIFT (RU_TIMER_IDX_BITS + 8)
+#define GEN_MASK ((1ull << (64 - GEN_SHIFT)) - 1)
 #define LOCAL_FREE_MAX 256u
 
 int64_t ru_now_ms(void) {
@@ -77,7 +83,8 @@ static ru_timer *timer_alloc(rusm_runtime *rt, ru_worker *w) {
 }
 
 static void timer_free(rusm_runtime *rt, ru_worker *w, ru_timer *t) {
-  uint64_t gen = (atomic_load_explicit(&t->st, memory_order_relaxed) >> 2) + 1;
+  uint64_t gen = ((atomic_load_explicit(&t->st, memory_order_relaxed) >> 2) + 1) & GEN_MASK;
+  if (!gen) gen = 1;
   atomic_store_explicit(&t->st, gen << 2 | RU_T_FREE, memory_order_release);
   t->msg = NULL;
   if (w && !atomic_load_explicit(&rt->stopping, memory_order_relaxed)) {
@@ -136,7 +143,8 @@ rusm_timer_ref ru_timer_start(rusm_runtime *rt, int kind, int64_t ms, rusm_pid t
   t->msg = msg;
   t->deadline = ru_now_ms() + (ms < 0 ? 0 : ms);
   uint64_t gen = atomic_load_explicit(&t->st, memory_order_relaxed) >> 2;
-  rusm_timer_ref ref = (gen << RU_TIMER_IDX_BITS) | t->idx;
+  ru_worker *o = w ? w : rt->workers[(uint32_t)(to >> 3) % rt->nworkers];
+  rusm_timer_ref ref = (gen << GEN_SHIFT) | ((uint64_t)o->idx << OWNER_SHIFT) | t->idx;
   if (w) {
     t->owner = (int)w->idx;
     atomic_store_explicit(&t->st, gen << 2 | RU_T_PENDING, memory_order_release);
@@ -144,7 +152,6 @@ rusm_timer_ref ru_timer_start(rusm_runtime *rt, int kind, int64_t ms, rusm_pid t
     wheel_insert(&w->wheel, t);
     return ref;
   }
-  ru_worker *o = rt->workers[(uint32_t)(to >> 3) % rt->nworkers];
   t->owner = (int)o->idx;
   atomic_store_explicit(&t->st, gen << 2 | RU_T_PENDING, memory_order_release);
   pthread_mutex_lock(&o->remote_lock);
@@ -159,15 +166,17 @@ rusm_timer_ref ru_timer_start(rusm_runtime *rt, int kind, int64_t ms, rusm_pid t
 bool ru_timer_cancel(rusm_runtime *rt, rusm_timer_ref ref) {
   if (!rt || !ref) return false;
   uint32_t idx = (uint32_t)(ref & IDX_MASK);
-  uint64_t gen = ref >> RU_TIMER_IDX_BITS;
+  unsigned owner = (unsigned)((ref >> OWNER_SHIFT) & 0xff);
+  uint64_t gen = ref >> GEN_SHIFT;
   if (idx / RU_TIMER_CHUNK >= RU_TIMER_MAX_CHUNKS) return false;
   ru_timer *t = entry(rt, idx);
   if (!t) return false;
   uint64_t expect = gen << 2 | RU_T_PENDING;
   if (!atomic_compare_exchange_strong(&t->st, &expect, gen << 2 | RU_T_CANCELLED)) return false;
-  /* the owner unlinks at once; anyone else leaves it for the wheel to drop */
+  /* the owner unlinks at once (only it frees entries, so the entry is
+  ** stable for it); anyone else leaves it for the wheel to drop */
   ru_worker *w = ru_worker_of(rt);
-  if (w && t->owner == (int)w->idx && t->in_wheel) {
+  if (w && owner == w->idx && t->in_wheel) {
     wheel_unlink(&w->wheel, t);
     ru_msg_release(w, t->msg);
     timer_free(rt, w, t);
