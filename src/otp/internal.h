@@ -331,9 +331,9 @@ struct ru_worker {
   unsigned idx_fn;
   /* counters, written by owner, read by anyone */
   _Atomic uint64_t spawned, exited;
-  _Atomic uint64_t busy_ns, idle_ns;
+  _Atomic uint64_t idle_ns;       /* time parked, for utilisation */
   _Atomic uint64_t steals;
-  uint64_t stat_busy_last, stat_total_last;
+  uint64_t stat_idle_last;       /* under park_lock, by rusm_worker_stats_get */
   int64_t t_last_ns;
   /* timers */
   ru_wheel wheel;

@@ -629,14 +629,14 @@ unsigned rusm_worker_stats_get(rusm_runtime *rt, rusm_worker_stats *out, unsigne
     ru_worker *w = rt->workers[i];
     out[i].run_queue_len = ru_runq_len(&w->rq) + atomic_load_explicit(&w->ovf_len, memory_order_relaxed);
     uint64_t idle = atomic_load_explicit(&w->idle_ns, memory_order_relaxed);
-    uint64_t didle = idle - w->stat_busy_last;
+    uint64_t didle = idle - w->stat_idle_last;
     int64_t dt = now - w->t_last_ns;
     double u = dt > 0 ? 1.0 - (double)didle / (double)dt : 0.0;
     if (u < 0) u = 0;
     if (u > 1) u = 1;
     out[i].utilisation = u;
     out[i].steals = atomic_load_explicit(&w->steals, memory_order_relaxed);
-    w->stat_busy_last = idle;
+    w->stat_idle_last = idle;
     w->t_last_ns = now;
   }
   pthread_mutex_unlock(&rt->park_lock);
