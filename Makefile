@@ -18,6 +18,7 @@ build: deps
 
 run: build
 	./build/examples/demo_tree
+	./build/examples/demo_supervision
 
 test: deps
 	$(MAKE) test-main test-asan test-tsan test-fuzz
