@@ -94,13 +94,15 @@ struct rusm_msg {
   uint64_t ref;
   uint32_t reason_kind;              /* rusm_exit_kind for EXIT/DOWN kinds */
   uint32_t pad_;
-  unsigned char *data;               /* inline after the header */
+  /* then nres resource pointers, then len payload bytes */
 };
 typedef struct rusm_msg ru_msg;
 
-#define RU_MSG_CLASSES 2
-#define RU_MSG_CLASS0 128
-#define RU_MSG_CLASS1 320
+/* 64 bytes hold a 16-byte payload: most messages are a tag and a value */
+#define RU_MSG_CLASSES 3
+#define RU_MSG_CLASS0 64
+#define RU_MSG_CLASS1 128
+#define RU_MSG_CLASS2 320
 
 ru_msg *ru_msg_alloc(ru_worker *w, size_t len, size_t nres);
 void ru_msg_pool_destroy(rusm_runtime *rt);
@@ -109,6 +111,9 @@ ru_msg *ru_msg_make(ru_worker *w, ru_sig sig, rusm_pid from, uint64_t ref,
                     rusm_reason r);
 static inline rusm_resource **ru_msg_res(ru_msg *m) {
   return (rusm_resource **)(void *)((char *)(m + 1));
+}
+static inline unsigned char *ru_msg_payload(const ru_msg *m) {
+  return (unsigned char *)(uintptr_t)(m + 1) + m->nres * sizeof(rusm_resource *);
 }
 
 /* ------------------------------------------------------------ mailbox */

@@ -12,7 +12,8 @@
 #define RU_MSG_BATCH 1024u
 #define RU_MSG_POOL_MAX 16u
 
-static const size_t class_size[RU_MSG_CLASSES] = {RU_MSG_CLASS0, RU_MSG_CLASS1};
+static const size_t class_size[RU_MSG_CLASSES] = {RU_MSG_CLASS0, RU_MSG_CLASS1,
+                                                   RU_MSG_CLASS2};
 
 /* A batch is a free list of RU_MSG_BATCH nodes linked by pnext; batches are
 ** chained through their first node's MPSC link, unused while free. */
@@ -61,7 +62,10 @@ ru_msg *ru_msg_alloc(ru_worker *w, size_t len, size_t nres) {
   if (len > UINT32_MAX || nres > UINT16_MAX) return NULL;
   size_t need = sizeof(ru_msg) + nres * sizeof(rusm_resource *) + len;
   ru_msg *m = NULL;
-  uint8_t cls = need <= RU_MSG_CLASS0 ? 0 : need <= RU_MSG_CLASS1 ? 1 : 0xff;
+  uint8_t cls = need <= RU_MSG_CLASS0   ? 0
+                : need <= RU_MSG_CLASS1 ? 1
+                : need <= RU_MSG_CLASS2 ? 2
+                                        : 0xff;
   if (cls != 0xff) {
     if (w) {
       if (RU_UNLIKELY(!w->msg_free[cls]) &&
@@ -91,7 +95,6 @@ ru_msg *ru_msg_alloc(ru_worker *w, size_t len, size_t nres) {
   m->from = 0;
   m->ref = 0;
   m->reason_kind = 0;
-  m->data = (unsigned char *)(m + 1) + nres * sizeof(rusm_resource *);
   return m;
 }
 
@@ -124,7 +127,7 @@ ru_msg *ru_msg_make(ru_worker *w, ru_sig sig, rusm_pid from, uint64_t ref,
   m->from = from;
   m->ref = ref;
   m->reason_kind = (uint32_t)r.kind;
-  if (len) memcpy(m->data, r.data, len);
+  if (len) memcpy(ru_msg_payload(m), r.data, len);
   return m;
 }
 
@@ -139,7 +142,7 @@ rusm_msg_kind rusm_msg_kind_of(const rusm_msg *m) {
   }
 }
 rusm_pid rusm_msg_sender(const rusm_msg *m) { return m ? m->from : 0; }
-const void *rusm_msg_data(const rusm_msg *m) { return m ? m->data : NULL; }
+const void *rusm_msg_data(const rusm_msg *m) { return m ? ru_msg_payload(m) : NULL; }
 size_t rusm_msg_size(const rusm_msg *m) { return m ? m->len : 0; }
 size_t rusm_msg_resource_count(const rusm_msg *m) { return m ? m->nres : 0; }
 rusm_resource *rusm_msg_resource(const rusm_msg *m, size_t i) {
@@ -151,7 +154,7 @@ rusm_reason rusm_msg_reason(const rusm_msg *m) {
   if (!m || (m->sig != RU_SIG_EXIT_MSG && m->sig != RU_SIG_DOWN)) return r;
   r.kind = (rusm_exit_kind)m->reason_kind;
   r.len = m->len;
-  r.data = m->len ? m->data : NULL;
+  r.data = m->len ? ru_msg_payload(m) : NULL;
   return r;
 }
 uint64_t rusm_msg_monitor_ref(const rusm_msg *m) {

@@ -194,7 +194,7 @@ static int send_common(rusm_runtime *rt, rusm_pid from, rusm_pid to, const void 
     return -1;
   }
   m->from = from;
-  if (len) memcpy(m->data, data, len);
+  if (len) memcpy(ru_msg_payload(m), data, len);
   for (size_t i = 0; i < nres; i++) ru_msg_res(m)[i] = res[i];
   ru_deliver(rt, to, m);
   return 0;

@@ -16,7 +16,7 @@ static inline rusm_pid pid_of(const ru_proc *p) {
 }
 
 static void die(ru_proc *p, ru_msg *m, rusm_exit_kind kind) {
-  rusm_reason r = {kind, m->len, m->len ? m->data : NULL};
+  rusm_reason r = {kind, m->len, m->len ? ru_msg_payload(m) : NULL};
   ru_proc_set_reason(p, r);
   p->exiting = true;
 }

@@ -286,7 +286,7 @@ rusm_timer_ref rusm_send_after(int64_t ms, rusm_pid to, const void *data, size_t
   ru_msg *m = ru_msg_alloc(ru_cur_worker(), len, 0);
   if (!m) return 0;
   m->from = atomic_load_explicit(&p->pid, memory_order_relaxed);
-  if (len) memcpy(m->data, data, len);
+  if (len) memcpy(ru_msg_payload(m), data, len);
   return ru_timer_start(p->rt, RU_TK_SEND, ms, to, 0, m);
 }
 
@@ -297,7 +297,7 @@ rusm_timer_ref rusm_runtime_send_after(rusm_runtime *rt, int64_t ms, rusm_pid to
   if (!m) return 0;
   ru_proc *p = ru_cur_proc();
   m->from = (p && p->rt == rt) ? atomic_load_explicit(&p->pid, memory_order_relaxed) : 0;
-  if (len) memcpy(m->data, data, len);
+  if (len) memcpy(ru_msg_payload(m), data, len);
   return ru_timer_start(rt, RU_TK_SEND, ms, to, 0, m);
 }
 
