@@ -563,8 +563,10 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
   uint32_t ha = c->nst - 2;
   centry a = c->st[ha], b = c->st[ha + 1];
   if (!is64 && int_load_op(c, op_ss)) return;
-  if (op_ss == (is64 ? WOP_i64_xor_ss : WOP_i32_xor_ss) && a.kind != CE_CONST && b.kind != CE_CONST) {
-    /* y ^ (x >> k), y ^ (x << k) (either order): [y x][d k]. */
+  bool is_or = !is64 && op_ss == WOP_i32_or_ss;
+  if ((is_or || op_ss == (is64 ? WOP_i64_xor_ss : WOP_i32_xor_ss)) && a.kind != CE_CONST && b.kind != CE_CONST) {
+    /* y ^ (x >> k), y ^ (x << k), y | (x << k), y | (x >> k) (either
+    ** order): [y x][d k]. */
     int shr = is64 ? WOP_i64_shr_u_si : WOP_i32_shr_u_si, shl = is64 ? WOP_i64_shl_si : WOP_i32_shl_si;
     for (int which = 1; which >= 0; which--) {
       if (c->st[ha + which].kind != CE_STK) continue;
@@ -574,8 +576,9 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
       uint32_t at = c->dst_at;
       uint32_t y = slot_of(c, which ? ha : ha + 1);
       uint32_t x = get_opnd(c, at, 0), k = get_opnd(c, at, 1);
-      c->code[at].h = c->H[is64 ? (r ? WOP_i64_xor_shr_u : WOP_i64_xor_shl)
-                                : (r ? WOP_i32_xor_shr_u : WOP_i32_xor_shl)];
+      c->code[at].h = c->H[is_or ? (r ? WOP_i32_or_shr_u : WOP_i32_or_shl)
+                           : is64 ? (r ? WOP_i64_xor_shr_u : WOP_i64_xor_shl)
+                                  : (r ? WOP_i32_xor_shr_u : WOP_i32_xor_shl)];
       opnd(c, at, 0, y);
       opnd(c, at, 1, x);
       opnd(c, at, 2, slot_at(c, ha));

@@ -877,6 +877,12 @@ L_i64_mul_add_si:
   ILDS(ld8u, uint8_t, EA_PLAIN, 3)
   ILDS(ld32si, uint32_t, EA_SI, 4)
   ILDS(ld8usi, uint8_t, EA_SI, 4)
+L_i32_or_shl:
+  S(2).u64 = S(0).u32 | (uint32_t)(S(1).u32 << (A(3) & 31));
+  DISPATCH(3);
+L_i32_or_shr_u:
+  S(2).u64 = S(0).u32 | (S(1).u32 >> (A(3) & 31));
+  DISPATCH(3);
 L_i32_xor_shr_u:
   S(2).u64 = S(0).u32 ^ (S(1).u32 >> (A(3) & 31));
   DISPATCH(3);

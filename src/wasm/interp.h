@@ -157,7 +157,9 @@
   X(i32_and_st32) X(i32_or_st32)                                               \
   /* select(a, b, (x & m) != 0), 32/64-bit test, merged from and + eqz +    \
   ** select: [h][a b][x d][m -] (6 cells). */                                \
-  X(select_and) X(select_and64)
+  X(select_and) X(select_and64)                                                \
+  /* y | (x << k), y | (x >> k), i32: [h][y x][d k]. */                      \
+  X(i32_or_shl) X(i32_or_shr_u)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
