@@ -1,8 +1,8 @@
 /*
-** test_server_perf: call round trip, from a coroutine and from a plain
-** thread, with a floor that catches a regression to polling or sleeping;
-** the figure is printed for the record (bench/otp call_rtt is the
-** authoritative measurement).
+** test_server_perf: many call round trips, from a coroutine and from a plain
+** thread, each answered correctly; the test's deadline catches a call path
+** that stalls. The rate is printed for the record, never asserted: figures
+** come from `make bench` (bench/otp, call_rtt).
 */
 #include "test_supervisor_harness.h"
 
@@ -36,7 +36,6 @@ static void t_call_rtt(tctx *ctx)
   double rate = CALLS / (dt > 0 ? dt / 1000.0 : 0.001);
   printf("call_rtt (coroutine caller): %d calls in %lld ms = %.0f calls/s (%.2f us each)\n", CALLS,
          (long long)dt, rate, 1000.0 * (double)dt / CALLS);
-  CHECK(ctx, rate > 20000);
   /* the caller's mailbox holds nothing after all those monitors */
   rusm_msg *m = rusm_receive(0);
   CHECK(ctx, m == NULL);

@@ -1,8 +1,8 @@
 /*
-** test_supervisor_perf: restart throughput under one_for_one, as a test
-** (a floor far below the target, so that a regression to polling or sleeping
-** fails) and as a figure printed for the record. The bench program
-** (bench/otp, sup_restart) is the authoritative measurement.
+** test_supervisor_perf: many crash/restart cycles under one_for_one, each
+** answered by a fresh pid; the test's deadline catches a restart path that
+** stalls. The rate is printed for the record, never asserted: figures come
+** from `make bench` (bench/otp, sup_restart).
 */
 #include "test_supervisor_worker.h"
 
@@ -58,8 +58,6 @@ static void cycles(tctx *ctx, const char *what, rusm_child_spec *c)
   double rate = CYCLES / (dt > 0 ? dt / 1000.0 : 0.001);
   printf("sup_restart(%s child): %d crash/restart cycles in %lld ms = %.0f restarts/s\n", what,
          CYCLES, (long long)dt, rate);
-  /* a floor, not the target: sanitizer builds are several times slower */
-  CHECK(ctx, rate > 5000);
   CHECK(ctx, rusm_supervisor_stop(NULL, sup) == RUSM_SUP_OK);
 }
 

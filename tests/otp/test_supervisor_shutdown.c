@@ -45,15 +45,16 @@ static void t_shutdown_kinds(tctx *ctx)
   rusm_pid sup = rusm_supervisor_start_link(&s);
   CHECK(ctx, sup != 0);
   int64_t ms;
-  /* brutal_kill: killed at once, even though it traps exits */
+  /* brutal_kill: killed at once, even though it traps exits (the bound only
+  ** tells it apart from the 5000 ms default; a loaded CI machine is slow) */
   CHECK(ctx, terminate_watched(ctx, sup, "brutal", &ms) == RUSM_EXIT_KILLED);
-  CHECK(ctx, ms < 100);
+  CHECK(ctx, ms < 2500);
   /* a timeout with a child that ignores shutdown: killed when it expires */
   CHECK(ctx, terminate_watched(ctx, sup, "stubborn", &ms) == RUSM_EXIT_KILLED);
   CHECK(ctx, ms >= 140 && ms < 2000);
   /* a timeout with a child that obeys: it ends with shutdown, long before */
   CHECK(ctx, terminate_watched(ctx, sup, "polite", &ms) == RUSM_EXIT_SHUTDOWN);
-  CHECK(ctx, ms < 1000);
+  CHECK(ctx, ms < 2500);
   CHECK(ctx, terminate_watched(ctx, sup, "forever", &ms) == RUSM_EXIT_SHUTDOWN);
   /* not trapping exits: the shutdown signal itself ends it */
   CHECK(ctx, terminate_watched(ctx, sup, "notrap", &ms) == RUSM_EXIT_SHUTDOWN);
