@@ -333,6 +333,10 @@ L_const:
 L_const32:
   S(0).u64 = A(1);
   DISPATCH(2);
+L_const2:
+  S(0).u64 = A(1);
+  S(2).u64 = A(3);
+  DISPATCH(3);
 L_select: {
   wslot v = S(2).u32 ? S(0) : S(1);
   S(3) = v;

@@ -159,7 +159,9 @@
   ** select: [h][a b][x d][m -] (6 cells). */                                \
   X(select_and) X(select_and64)                                                \
   /* y | (x << k), y | (x >> k), i32: [h][y x][d k]. */                      \
-  X(i32_or_shl) X(i32_or_shr_u)
+  X(i32_or_shl) X(i32_or_shr_u)                                                \
+  /* Two 32-bit constants (zero-extended) [h][d1 imm1][d2 imm2], in order. */ \
+  X(const2)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -181,6 +181,10 @@ static void test_fused(rusm_wasm_instance *inst) {
   CHECK(rusm_wasm_memory_read(inst, 4096 + 16, &got, 8) && got == 8.0 + 2.0 * 6.0);
   a[0] = I32(65528);
   CHECK(trap_of(inst, "axpy", a, 3) == RUSM_WASM_TRAP_OOB_MEMORY);
+  /* Constants in a row merged into const2 (in order: the last one wins;
+  ** -7 zero-extended as an i32). */
+  a[0] = I32(4);
+  CHECK(call(inst, "const2", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 29);
 }
 
 static void test_traps(rusm_wasm_instance *inst) {
