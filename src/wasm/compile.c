@@ -113,6 +113,10 @@ typedef struct cc {
   uint32_t br_at;
   int br_op;
   uint32_t last_ins, prev_ins;  /* starts of the last two instructions */
+  /* The last instruction retargeted by a local.tee (to tee_local), with
+  ** ncode then: a local.set of that local right after gives it a second
+  ** destination. */
+  uint32_t tee_at, tee_local, tee_end;
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -820,6 +824,17 @@ static void eqz(cc *c, bool is64) {
   c->cmp_si = false;
 }
 
+/* The two-destination form of the instruction at `at`, or -1. */
+static int dup_op(cc *c, uint32_t at) {
+  static const int from[8] = {WOP_i32_add_ss, WOP_i32_add_si, WOP_i32_sub_ss, WOP_i64_add_ss,
+                              WOP_i64_add_si, WOP_f64_add, WOP_f64_sub, WOP_f64_mul};
+  static const int to[8] = {WOP_i32_add_ss_d2, WOP_i32_add_si_d2, WOP_i32_sub_ss_d2, WOP_i64_add_ss_d2,
+                            WOP_i64_add_si_d2, WOP_f64_add_d2, WOP_f64_sub_d2, WOP_f64_mul_d2};
+  for (int i = 0; i < 8; i++)
+    if (c->code[at].h == c->H[from[i]]) return to[i];
+  return -1;
+}
+
 /* local.set/tee n of the top entry. */
 static void local_set(cc *c, uint32_t n, bool tee) {
   uint32_t h = c->nst - 1;
@@ -837,8 +852,17 @@ static void local_set(cc *c, uint32_t n, bool tee) {
              c->last_label <= c->dst_at && !c->bad &&
              get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, h)) {
     opnd(c, c->dst_at, (int)c->dst_opnd, n);
+    c->tee_at = tee && c->dst_opnd == 2 ? c->dst_at : NONE;
+    c->tee_local = n;
+    c->tee_end = c->ncode;
     c->dst_at = NONE;
     c->cmp_at = NONE;
+  } else if (!refs && v.kind == CE_LOC && v.idx == c->tee_local && c->tee_at != NONE &&
+             c->tee_end == c->ncode && c->last_label <= c->tee_at && !c->bad && dup_op(c, c->tee_at) >= 0) {
+    /* x = op; local.tee A; local.set B: op writes both A and B. */
+    c->code[c->tee_at].h = c->H[dup_op(c, c->tee_at)];
+    opnd(c, c->tee_at, 3, n);
+    c->tee_at = NONE;
   } else {
     for (uint32_t i = 0; i < h; i++)
       if (c->st[i].kind == CE_LOC && c->st[i].idx == n) materialize(c, i);
@@ -1142,7 +1166,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
   c->loop_depth = 0;
   c->ncode = c->nst = c->max_h = c->nctl = c->nfix = c->ntg = c->noff = 0;
   c->last_label = 0;
-  c->dst_at = c->cmp_at = NONE;
+  c->dst_at = c->cmp_at = c->tee_at = NONE;
   c->dst_end = NONE;
   c->last_ins = c->prev_ins = NONE;
   c->bad = false;

@@ -337,6 +337,23 @@ L_const2:
   S(0).u64 = A(1);
   S(2).u64 = A(3);
   DISPATCH(3);
+  /* One result to two slots: [h][a b|imm][d e]. */
+#define D2(name, expr)                                                         \
+  L_##name##_d2: {                                                             \
+    uint64_t r = (expr);                                                       \
+    S(2).u64 = r;                                                              \
+    S(3).u64 = r;                                                              \
+    DISPATCH(3);                                                               \
+  }
+  D2(i32_add_ss, (uint32_t)(S(0).u32 + S(1).u32))
+  D2(i32_add_si, (uint32_t)(S(0).u32 + A(1)))
+  D2(i32_sub_ss, (uint32_t)(S(0).u32 - S(1).u32))
+  D2(i64_add_ss, S(0).u64 + S(1).u64)
+  D2(i64_add_si, S(0).u64 + (uint64_t)(int64_t)(int32_t)A(1))
+  D2(f64_add, wn_f64_bits(wn_bits_f64(S(0).u64) + wn_bits_f64(S(1).u64)))
+  D2(f64_sub, wn_f64_bits(wn_bits_f64(S(0).u64) - wn_bits_f64(S(1).u64)))
+  D2(f64_mul, wn_f64_bits(wn_bits_f64(S(0).u64) * wn_bits_f64(S(1).u64)))
+#undef D2
 L_select: {
   wslot v = S(2).u32 ? S(0) : S(1);
   S(3) = v;

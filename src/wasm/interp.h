@@ -161,7 +161,11 @@
   /* y | (x << k), y | (x >> k), i32: [h][y x][d k]. */                      \
   X(i32_or_shl) X(i32_or_shr_u)                                                \
   /* Two 32-bit constants (zero-extended) [h][d1 imm1][d2 imm2], in order. */ \
-  X(const2)
+  X(const2)                                                                    \
+  /* d = e = a op b (a local.tee then a local.set of one result):          \
+  ** [h][a b|imm][d e]. */                                                   \
+  X(i32_add_ss_d2) X(i32_add_si_d2) X(i32_sub_ss_d2) X(i64_add_ss_d2)         \
+  X(i64_add_si_d2) X(f64_add_d2) X(f64_sub_d2) X(f64_mul_d2)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -185,6 +185,14 @@ static void test_fused(rusm_wasm_instance *inst) {
   ** -7 zero-extended as an i32). */
   a[0] = I32(4);
   CHECK(call(inst, "const2", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 29);
+  /* local.tee A; local.set B: one instruction writing both locals, even
+  ** when they are its own operands; a negative i64 immediate. */
+  a[0] = I32(5), a[1] = I32(-3);
+  CHECK(call(inst, "tee_set", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 4084);
+  a[0] = I64(0x100000000ll);
+  CHECK(call(inst, "tee_set64", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i64 == -8589934582ll);
+  a[0] = F64(3.0), a[1] = F64(5.0);
+  CHECK(call(inst, "tee_setf", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.f64 == 7.5);
 }
 
 static void test_traps(rusm_wasm_instance *inst) {
