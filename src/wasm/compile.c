@@ -852,7 +852,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
              c->last_label <= c->dst_at && !c->bad &&
              get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, h)) {
     opnd(c, c->dst_at, (int)c->dst_opnd, n);
-    c->tee_at = tee && c->dst_opnd == 2 ? c->dst_at : NONE;
+    c->tee_at = c->dst_opnd == 2 ? c->dst_at : NONE;
     c->tee_local = n;
     c->tee_end = c->ncode;
     c->dst_at = NONE;
@@ -916,6 +916,24 @@ static void load(cc *c, int op) {
     pop_n(c, 1);
     push_stk(c);
     set_dst(c, at, 0);
+    return;
+  }
+  if (c->st[h].kind == CE_LOC && c->st[h].idx == c->tee_local && c->tee_at != NONE &&
+      c->tee_end == c->ncode && c->last_label <= c->tee_at && !c->bad &&
+      c->code[c->tee_at].h == c->H[WOP_i32_add_si] && GROW(c, code, ncode, capcode, c->ncode + 1)) {
+    /* x = a + imm stored to local x, then a load at x: one ld*_sit
+    ** [a imm][x d][off] that writes both. */
+    uint32_t at = c->tee_at;
+    c->code[c->ncode].u64 = 0;
+    c->ncode++;
+    c->code[at].h = c->H[op - WOP_ld32 + WOP_ld32_sit];
+    retag(c, at);
+    opnd(c, at, 3, slot_at(c, h));
+    opnd(c, at, 4, off);
+    c->tee_at = NONE;
+    pop_n(c, 1);
+    push_stk(c);
+    set_dst(c, at, 3);
     return;
   }
   bool ss = false, si = false;

@@ -652,7 +652,18 @@ L_f64_neg:
     S(0).u64 = (RT)v;                                                          \
     DISPATCH(3);                                                               \
   }
-#define LOAD2(name, N, T, RT) LOAD(name, N, T, RT) LOADSS(name, N, T, RT) LOADSI(name, N, T, RT) LOADSH(name, N, T, RT) LOADASH(name, N, T, RT) LOADABS(name, N, T, RT)
+#define LOADSIT(name, N, T, RT)                                                \
+  L_##name##_sit: {                                                            \
+    uint32_t x = S(0).u32 + A(1);                                              \
+    S(2).u64 = x;                                                              \
+    uint64_t ea = (uint64_t)x + A(4);                                          \
+    MEMCHK(ea, N);                                                             \
+    T v;                                                                       \
+    memcpy(&v, mb + ea, N);                                                    \
+    S(3).u64 = (RT)v;                                                          \
+    DISPATCH(4);                                                               \
+  }
+#define LOAD2(name, N, T, RT) LOAD(name, N, T, RT) LOADSS(name, N, T, RT) LOADSI(name, N, T, RT) LOADSH(name, N, T, RT) LOADASH(name, N, T, RT) LOADABS(name, N, T, RT) LOADSIT(name, N, T, RT)
   LOAD2(ld32, 4, uint32_t, uint64_t)
   LOAD2(ld64, 8, uint64_t, uint64_t)
   LOAD2(ld8s32, 1, int8_t, uint32_t)

@@ -165,7 +165,11 @@
   /* d = e = a op b (a local.tee then a local.set of one result):          \
   ** [h][a b|imm][d e]. */                                                   \
   X(i32_add_ss_d2) X(i32_add_si_d2) X(i32_sub_ss_d2) X(i64_add_ss_d2)         \
-  X(i64_add_si_d2) X(f64_add_d2) X(f64_sub_d2) X(f64_mul_d2)
+  X(i64_add_si_d2) X(f64_add_d2) X(f64_sub_d2) X(f64_mul_d2)                 \
+  /* x = a + imm into a local, then a load at x + off (a pointer bump):     \
+  ** [h][a imm][x d][off -], same order as the plain loads. */             \
+  X(ld32_sit) X(ld64_sit) X(ld8s32_sit) X(ld8u_sit) X(ld16s32_sit)             \
+  X(ld16u_sit) X(ld8s64_sit) X(ld16s64_sit) X(ld32s64_sit)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -193,6 +193,16 @@ static void test_fused(rusm_wasm_instance *inst) {
   CHECK(call(inst, "tee_set64", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i64 == -8589934582ll);
   a[0] = F64(3.0), a[1] = F64(5.0);
   CHECK(call(inst, "tee_setf", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.f64 == 7.5);
+  /* x = x + imm then a load at x + off: one ld*_sit writing x and the
+  ** loaded value; out of bounds it traps. */
+  uint8_t bytes[16] = {0, 1, 0xfe, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x78, 0x56, 0x34, 0x12};
+  CHECK(rusm_wasm_memory_write(inst, 8192, bytes, sizeof bytes));
+  a[0] = I32(8192);
+  CHECK(call(inst, "bump_ld", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 0x12345678 + 8200);
+  a[0] = I32(65530);
+  CHECK(trap_of(inst, "bump_ld", a, 1) == RUSM_WASM_TRAP_OOB_MEMORY);
+  a[0] = I32(8193);
+  CHECK(call(inst, "bump_ld8", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 0xfe + (8192 << 8));
 }
 
 static void test_traps(rusm_wasm_instance *inst) {
