@@ -44,6 +44,10 @@ static void sender(const void *arg, size_t len) {
   tag a;
   memcpy(&a, arg, sizeof a);
   rusm_pid to = (rusm_pid)a.seq;
+  /* some work before sending, so the senders queued behind this one on the
+  ** starter's worker stay there long enough for the idle worker to steal */
+  volatile unsigned spin = 0;
+  for (unsigned k = 0; k < 200000; k++) spin += k;
   for (long i = 0; i < per_sender; i++) {
     tag t = {a.who, i};
     rusm_send(to, &t, sizeof t);
