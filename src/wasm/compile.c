@@ -454,6 +454,8 @@ static int back_op(int op) {
   case WOP_br_if_z: return WOP_br_if_z_back;
   case WOP_br_if_nz64: return WOP_br_if_nz64_back;
   case WOP_br_if_z64: return WOP_br_if_z64_back;
+  case WOP_mov_br_if_nz: return WOP_mov_br_if_nz_back;
+  case WOP_mov_br_if_z: return WOP_mov_br_if_z_back;
   default:
     if (op >= WOP_brc_i32_eq_ss && op <= WOP_brc_i64_ge_u_si) return WOP_brcb_i32_eq_ss + (op - WOP_brc_i32_eq_ss);
     if (op >= WOP_brcf_f32_eq && op <= WOP_brcf_f64_ge) return WOP_brcfb_f32_eq + (op - WOP_brcf_f32_eq);
@@ -492,6 +494,21 @@ static uint32_t emit_cond_branch(cc *c, bool when_true) {
   uint32_t s = slot_of(c, c->nst - 1);
   pop_n(c, 1);
   int op = when_true ? WOP_br_if_nz : WOP_br_if_z;
+  uint32_t m = c->last_ins;
+  if (!c->bad && m != NONE && m + 2 == c->ncode && c->last_label <= m && c->code[m].h == c->H[WOP_mov] &&
+      GROW(c, code, ncode, capcode, c->ncode + 2)) {
+    /* A copy just before: one mov_br_if_* [s d][c -][target] (the copy
+    ** first, as in the code). */
+    c->code[c->ncode].u64 = 0;
+    c->code[c->ncode + 1].u64 = 0;
+    c->ncode += 2;
+    op = when_true ? WOP_mov_br_if_nz : WOP_mov_br_if_z;
+    c->code[m].h = c->H[op];
+    opnd(c, m, 2, s);
+    c->br_at = m;
+    c->br_op = op;
+    return m + 3;
+  }
   uint32_t at = emit(c, op, 3);
   opnd(c, at, 0, s);
   c->br_at = at;

@@ -1093,6 +1093,22 @@ L_const2:
   LOADSIT(ld8s64, 1, int8_t, uint64_t)
   LOADSIT(ld16s64, 2, int16_t, uint64_t)
   LOADSIT(ld32s64, 4, int32_t, uint64_t)
+L_mov_br_if_nz:
+  S(1) = S(0);
+  if (S(2).u32) { pc = pc[3].tgt; NEXT(); }
+  DISPATCH(4);
+L_mov_br_if_z:
+  S(1) = S(0);
+  if (!S(2).u32) { pc = pc[3].tgt; NEXT(); }
+  DISPATCH(4);
+L_mov_br_if_nz_back:
+  S(1) = S(0);
+  if (S(2).u32) { pc = pc[3].tgt; BACK(); }
+  DISPATCH(4);
+L_mov_br_if_z_back:
+  S(1) = S(0);
+  if (!S(2).u32) { pc = pc[3].tgt; BACK(); }
+  DISPATCH(4);
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL

@@ -169,7 +169,9 @@
   /* x = a + imm into a local, then a load at x + off (a pointer bump):     \
   ** [h][a imm][x d][off -], same order as the plain loads. */             \
   X(ld32_sit) X(ld64_sit) X(ld8s32_sit) X(ld8u_sit) X(ld16s32_sit)             \
-  X(ld16u_sit) X(ld8s64_sit) X(ld16s64_sit) X(ld32s64_sit)
+  X(ld16u_sit) X(ld8s64_sit) X(ld16s64_sit) X(ld32s64_sit)                      \
+  /* A copy then a branch on a 32-bit condition: [h][s d][c -][target]. */ \
+  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

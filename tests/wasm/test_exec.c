@@ -203,6 +203,14 @@ static void test_fused(rusm_wasm_instance *inst) {
   CHECK(trap_of(inst, "bump_ld", a, 1) == RUSM_WASM_TRAP_OOB_MEMORY);
   a[0] = I32(8193);
   CHECK(call(inst, "bump_ld8", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 0xfe + (8192 << 8));
+  /* A copy then a branch on a local (backward in a loop; forward around
+  ** an if, its condition being the copy's destination). */
+  a[0] = I32(4);
+  CHECK(call(inst, "mov_brif", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 10);
+  a[0] = I32(5), a[1] = I32(0);
+  CHECK(call(inst, "mov_if", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 0);
+  a[0] = I32(0), a[1] = I32(3);
+  CHECK(call(inst, "mov_if", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 77);
 }
 
 static void test_traps(rusm_wasm_instance *inst) {
