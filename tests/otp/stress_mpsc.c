@@ -48,6 +48,7 @@ static void sender(const void *arg, size_t len) {
   ** starter's worker stay there long enough for the idle worker to steal */
   volatile unsigned spin = 0;
   for (unsigned k = 0; k < 200000; k++) spin += k;
+  (void)spin;
   for (long i = 0; i < per_sender; i++) {
     tag t = {a.who, i};
     rusm_send(to, &t, sizeof t);
