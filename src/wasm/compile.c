@@ -225,16 +225,6 @@ static uint32_t slot_at(cc *c, uint32_t h) { return c->nl + h; }
 
 static void emit_const(cc *c, uint32_t dst, uint64_t imm) {
   uint32_t m = c->last_ins;
-  if (imm <= UINT32_MAX && !c->bad && m != NONE && m + 3 == c->ncode && c->last_label <= m &&
-      c->code[m].h == c->H[WOP_const2] && GROW(c, code, ncode, capcode, c->ncode + 1)) {
-    /* A third one: const3. */
-    c->code[c->ncode].u64 = 0;
-    c->ncode++;
-    c->code[m].h = c->H[WOP_const3];
-    opnd(c, m, 4, dst);
-    opnd(c, m, 5, (uint32_t)imm);
-    return;
-  }
   if (imm <= UINT32_MAX && !c->bad && m != NONE && m + 2 == c->ncode && c->last_label <= m &&
       c->code[m].h == c->H[WOP_const32] && GROW(c, code, ncode, capcode, c->ncode + 1)) {
     /* Two constants in a row (clang zeroing locals): one const2. */

@@ -1093,11 +1093,6 @@ L_const2:
   LOADSIT(ld8s64, 1, int8_t, uint64_t)
   LOADSIT(ld16s64, 2, int16_t, uint64_t)
   LOADSIT(ld32s64, 4, int32_t, uint64_t)
-L_const3:
-  S(0).u64 = A(1);
-  S(2).u64 = A(3);
-  S(4).u64 = A(5);
-  DISPATCH(4);
 L_mov_br_if_nz:
   S(1) = S(0);
   if (S(2).u32) { pc = pc[3].tgt; NEXT(); }

@@ -171,9 +171,7 @@
   X(ld32_sit) X(ld64_sit) X(ld8s32_sit) X(ld8u_sit) X(ld16s32_sit)             \
   X(ld16u_sit) X(ld8s64_sit) X(ld16s64_sit) X(ld32s64_sit)                      \
   /* A copy then a branch on a 32-bit condition: [h][s d][c -][target]. */ \
-  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)      \
-  /* Three 32-bit constants (zero-extended) [h][d1 imm1][d2 imm2][d3 imm3]. */ \
-  X(const3)
+  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
