@@ -36,9 +36,12 @@ status=0
 # CORPUS (first) collects new inputs and survives between runs; SEEDS is
 # read-only. -timeout: one input may take at most 10 s (fuel bounds every
 # call, so more is a hang); -rss_limit_mb: an unbounded allocation is a bug.
+# -malloc_limit_mb: a valid module may declare up to 4 GiB of memory
+# (65536 pages), which the heap hands out untouched; only resident memory
+# (the RSS limit) says whether a module really used too much.
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
   "$FUZZER" "$CORPUS" "$SEEDS" -max_total_time="$SECS" -timeout=10 \
-  -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+  -rss_limit_mb=2048 -malloc_limit_mb=4200 -max_len=65536 -print_final_stats=1 \
   -artifact_prefix="$CRASHES/" >"$LOG" 2>&1 || status=$?
 
 tail -n 25 "$LOG"
