@@ -41,7 +41,7 @@ test-tsan: deps
 
 # A bounded libFuzzer run over the Wasm loader (longer: make fuzz).
 test-fuzz: deps
-	bash scripts/fuzz.sh 60
+	FUZZ_SEED=1 bash scripts/fuzz.sh 60
 
 bench: build
 	bash scripts/bench.sh $(BENCH)

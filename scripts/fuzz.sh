@@ -39,8 +39,12 @@ status=0
 # -malloc_limit_mb: a valid module may declare up to 4 GiB of memory
 # (65536 pages), which the heap hands out untouched; only resident memory
 # (the RSS limit) says whether a module really used too much.
+# FUZZ_SEED: the bounded run in `make test` uses a fixed seed, so a CI
+# failure is a reproducible regression; `make fuzz` explores at random.
+SEED_FLAG=
+if [ -n "${FUZZ_SEED:-}" ]; then SEED_FLAG="-seed=$FUZZ_SEED"; fi
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-  "$FUZZER" "$CORPUS" "$SEEDS" -max_total_time="$SECS" -timeout=10 \
+  "$FUZZER" "$CORPUS" "$SEEDS" -max_total_time="$SECS" -timeout=10 $SEED_FLAG \
   -rss_limit_mb=2048 -malloc_limit_mb=4200 -max_len=65536 -print_final_stats=1 \
   -artifact_prefix="$CRASHES/" >"$LOG" 2>&1 || status=$?
 
