@@ -193,6 +193,13 @@ static ru_proc *local_pop(ru_worker *w) {
   return p;
 }
 
+/* From a thread that is not a worker (or while stopping): the global queue,
+** and a parked worker is woken to take it. */
+static void inject_one(rusm_runtime *rt, ru_proc *p) {
+  inject_push_list(rt, p, p, 1);
+  ru_wake_one(rt);
+}
+
 void ru_schedule(rusm_runtime *rt, ru_proc *p) {
   atomic_store_explicit(&p->status, RUSM_STATUS_RUNNABLE, memory_order_relaxed);
   ru_worker *w = ru_worker_of(rt);
@@ -202,8 +209,7 @@ void ru_schedule(rusm_runtime *rt, ru_proc *p) {
     if (old) local_push(w, old);
     return;
   }
-  inject_push_list(rt, p, p, 1);
-  ru_wake_one(rt);
+  inject_one(rt, p);
 }
 
 void ru_sched_enqueue_new(ru_worker *w, rusm_runtime *rt, ru_proc *p) {
@@ -211,8 +217,7 @@ void ru_sched_enqueue_new(ru_worker *w, rusm_runtime *rt, ru_proc *p) {
     local_push(w, p);
     return;
   }
-  inject_push_list(rt, p, p, 1);
-  ru_wake_one(rt);
+  inject_one(rt, p);
 }
 
 /* A new child stays with its parent: spawning wakes no parked worker (a
@@ -223,8 +228,7 @@ void ru_sched_spawned(ru_worker *w, rusm_runtime *rt, ru_proc *p) {
     local_push_nowake(w, p);
     return;
   }
-  inject_push_list(rt, p, p, 1);
-  ru_wake_one(rt);
+  inject_one(rt, p);
 }
 
 static ru_proc *inject_take(ru_worker *w) {
