@@ -1,4 +1,4 @@
-/* The supervisor's private pid map against a brute-force model: random
+/* The supervisor's pid map (the core u64 map) against a brute-force model: random
 ** puts, gets and deletes (deletes shift runs back, the tricky part). */
 #include "../../src/otp/sup_pidmap.h"
 
@@ -44,7 +44,7 @@ int main(void)
     if ((sup_pidmap_get(&m, keys[i]) != NULL) != (present[i] != 0))
       return printf("FAIL final %d\n", i), 1;
   }
-  if (live != m.len) return printf("FAIL len %zu vs %zu\n", live, m.len), 1;
+  if (live != m.len) return printf("FAIL len %zu vs %zu\n", live, (size_t)m.len), 1;
   sup_pidmap_free(&m);
   printf("pidmap: ok (%zu live)\n", live);
   return 0;
