@@ -70,6 +70,9 @@
 /* A host function call, out of line (cold, and it needs variable-length
 ** arrays): arguments from the slots at nfp, results back to them unless the
 ** host suspends (exec_resume writes them then). */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
 static rusm_wasm_host_status call_host(const wfuncinst *fi, rusm_wasm_instance *inst, wslot *nfp) {
   const wasm_functype *ft = fi->type;
   uint32_t np = ft->nparams, nr = ft->nresults;
@@ -253,14 +256,34 @@ L_call_indirect: {
   const wtable *t = inst->tables[A(1)];
   uint32_t i = S(2).u32;
   if (UNLIKELY(i >= t->size)) TRAP(RUSM_WASM_TRAP_UNDEFINED_ELEMENT);
-  fi = t->elems[i];
-  if (UNLIKELY(!fi)) TRAP(RUSM_WASM_TRAP_UNINITIALIZED_ELEMENT);
+  const wfuncinst *g = t->elems[i];
+  if (UNLIKELY(!g)) TRAP(RUSM_WASM_TRAP_UNINITIALIZED_ELEMENT);
   const wasm_functype *ft = pc[3].ptr;
-  if (UNLIKELY(fi->type != ft) &&
-      (fi->type_hash != inst->c->type_hash[A(3)] || !wasm_functype_eq(fi->type, ft)))
+  if (UNLIKELY(g->type != ft) &&
+      (g->type_hash != inst->c->type_hash[A(3)] || !wasm_functype_eq(g->type, ft)))
     TRAP(RUSM_WASM_TRAP_INDIRECT_CALL_TYPE);
-  retpc = pc + 4;
-  goto call_fi;
+  if (UNLIKELY(g->inst != inst)) {
+    /* A host function (no instance) or another instance's. */
+    fi = g;
+    retpc = pc + 4;
+    goto call_fi;
+  }
+  /* Wasm code of this instance: as L_call, with nothing shared with
+  ** call_fi (whose variables GCC keeps in memory). */
+  const wfunc *f = g->code;
+  CHARGE();
+  wslot *cfp = fp + A(0);
+  if (UNLIKELY(cfp + f->frame_need > (wslot *)fr)) {
+    need = A(0) + f->frame_need;
+    goto grow_call;
+  }
+  fr--;
+  fr->ret_pc = pc + 4;
+  fr->fp = fp;
+  for (uint32_t k = f->zero_from, end = f->zero_from + f->nzero; k < end; k++) cfp[k].u64 = 0;
+  fp = cfp;
+  pc = f->code;
+  NEXT();
 }
 call_fi: {
   /* A call through a function instance: a host function, or Wasm code
