@@ -47,6 +47,14 @@
 #define DISPATCH(n) do { pc += (n); NEXT(); } while (0)
 #define TRAP(k) do { trapk = (k); goto do_trap; } while (0)
 
+/* Zeroes the locals callee f reads before writing them, two slots at a
+** time: for an odd count, the slot after them also becomes zero, which is
+** harmless (a local written before it is read, a constant slot that the
+** prologue sets, or a free operand stack slot: all inside the frame). */
+#define ZERO_LOCALS(cfp, f)                                                    \
+  for (wslot *z_ = (cfp) + (f)->zero_from, *ze_ = z_ + (f)->nzero; z_ < ze_; z_ += 2) \
+    z_[0].u64 = z_[1].u64 = 0
+
 /* Reload what depends on the current instance or may move: memory base
 ** and size (memory.grow, calls that may grow) and the globals array. */
 #define RELOAD() do { mb = inst->mem->base; ms = inst->mem->size; } while (0)
@@ -239,7 +247,7 @@ L_call: {
   fr--;
   fr->ret_pc = pc + 3;
   fr->fp = fp;
-  for (uint32_t i = f->zero_from, end = f->zero_from + f->nzero; i < end; i++) cfp[i].u64 = 0;
+  ZERO_LOCALS(cfp, f);
   fp = cfp;
   pc = f->code;
   NEXT();
@@ -280,7 +288,7 @@ L_call_indirect: {
   fr--;
   fr->ret_pc = pc + 4;
   fr->fp = fp;
-  for (uint32_t k = f->zero_from, end = f->zero_from + f->nzero; k < end; k++) cfp[k].u64 = 0;
+  ZERO_LOCALS(cfp, f);
   fp = cfp;
   pc = f->code;
   NEXT();
@@ -325,7 +333,7 @@ call_fi: {
   fr--;
   fr->ret_pc = retpc;
   fr->fp = fp;
-  for (uint32_t i = f->zero_from, end = f->zero_from + f->nzero; i < end; i++) nfp[i].u64 = 0;
+  ZERO_LOCALS(nfp, f);
   fp = nfp;
   pc = f->code;
   NEXT();
