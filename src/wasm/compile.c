@@ -36,7 +36,11 @@
 **
 ** Calls: the arguments are the top slots of the caller's frame, and the
 ** callee's frame starts at the first argument, so params need no copying
-** and results land where the caller expects them.
+** and results land where the caller expects them.  The callee's locals
+** that may be read before being written (zero_lo..zero_hi, all of them
+** until an analysis says otherwise) are zeroed by the call; direct calls
+** of a callee zeroing none or one get their own handlers (call0, call1),
+** picked once the whole module is translated.
 */
 #include <stdlib.h>
 #include <string.h>

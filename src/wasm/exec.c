@@ -1,5 +1,5 @@
 /*
-** exec.c -- execs: a value stack and a control stack on which calls run,
+** exec.c -- execs: a stack of values and call records on which calls run,
 ** with the public call/run/resume API around the interpreter.
 **
 ** The stack buffer (value slots from the bottom, call records from the

@@ -49,7 +49,10 @@ typedef struct wfunc {
   uint32_t index;            /* in the module's function space */
   uint32_t nparams, nresults;
   /* Slots [zero_from, zero_from + nzero) are zeroed on entry: the non-
-  ** param locals, or only those that may be read before being written. */
+  ** param locals, or only those that may be read before being written
+  ** (see cc.zero_lo in compile.c).  The slot right after may be zeroed
+  ** too, so it must not hold a value live at entry (it never does: it is
+  ** a local outside the range, a constant slot or an operand slot). */
   uint32_t zero_from, nzero;
   uint32_t frame_slots;      /* params + locals + operand stack */
   uint32_t frame_need;       /* frame_slots + a call record (WREC_SLOTS) */
