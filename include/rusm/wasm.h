@@ -179,9 +179,10 @@ typedef enum rusm_wasm_status {
 
 /* One thread of execution (call stack + operand stack) on an instance,
 ** reusable for call after call (also after a trap). Wasm calls never nest
-** C frames: the stacks are the exec's own, growing on demand up to 100000
-** calls deep / 64 MiB of values, beyond which the call traps with
-** RUSM_WASM_TRAP_STACK_EXHAUSTED. Caller frees with rusm_wasm_exec_free. */
+** C frames: the stack is the exec's own, growing on demand up to 64 MiB
+** of values and call records (calls between instances: up to 100000 deep),
+** beyond which the call traps with RUSM_WASM_TRAP_STACK_EXHAUSTED. Caller
+** frees with rusm_wasm_exec_free. */
 typedef struct rusm_wasm_exec rusm_wasm_exec;
 rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst);
 void rusm_wasm_exec_free(rusm_wasm_exec *e);

@@ -36,7 +36,11 @@
 **
 ** Calls: the arguments are the top slots of the caller's frame, and the
 ** callee's frame starts at the first argument, so params need no copying
-** and results land where the caller expects them.
+** and results land where the caller expects them.  The callee's locals
+** that may be read before being written (zero_lo..zero_hi, all of them
+** until an analysis says otherwise) are zeroed by the call; direct calls
+** of a callee zeroing none or one get their own handlers (call0, call1),
+** picked once the whole module is translated.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +121,17 @@ typedef struct cc {
   ** ncode then: a local.set of that local right after gives it a second
   ** destination. */
   uint32_t tee_at, tee_local, tee_end;
+  /* The slots [zero_lo, zero_hi) that a call zeroes on entry (wfunc
+  ** zero_from/nzero): all non-param locals, unless an analysis shows that
+  ** fewer can be read before being written. */
+  uint32_t zero_lo, zero_hi;
+  /* Direct calls, whose form depends on the callee's zeroing, known once
+  ** every body is translated: cells of this body, then (function, cell)
+  ** pairs of the module. */
+  uint32_t *calls;
+  uint32_t ncalls, capcalls;
+  uint32_t *msites;
+  uint32_t nmsites, capmsites;
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -915,6 +930,7 @@ static void emit_call(cc *c, uint32_t fidx) {
     uint32_t at = emit(c, WOP_call, 3);
     opnd(c, at, 0, base);
     if (!c->bad) c->code[at + 2].ptr = &c->comp->funcs[fidx];
+    if (GROW(c, calls, ncalls, capcalls, c->ncalls + 1)) c->calls[c->ncalls++] = at;
   }
   pop_n(c, np);
   for (uint32_t i = 0; i < ft->nresults; i++) push_stk(c);
@@ -1208,8 +1224,14 @@ static bool compile_body(cc *c, uint32_t fidx) {
   c->op_off = f->code_offset;
   c->seen_loop = false;
   if (!GROW(c, zero, capzero, capzero, c->nl + 1)) return false;
+  /* The locals zeroed on entry.  An analysis of which locals may be read
+  ** before being written can narrow this range here; only locals inside
+  ** it start "still zero", so stores of zero into the others are kept. */
+  c->zero_lo = ft->nparams;
+  c->zero_hi = ft->nparams + f->nlocals;
   memset(c->zero, 0, c->nl);
-  memset(c->zero + c->nparams, 1, f->nlocals);
+  memset(c->zero + c->zero_lo, 1, c->zero_hi - c->zero_lo);
+  c->ncalls = 0;
   push_ctl(c, CT_FUNC, 0, ft->nresults);
   if (c->kuse)
     for (uint32_t i = 0; i < c->nk; i++) emit_const(c, c->kbase + i, c->kvals[i]);
@@ -1856,7 +1878,6 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
     wf->nparams = ft->nparams;
     wf->nresults = ft->nresults;
     if (i < m->num_imported_funcs) continue;
-    wf->nlocals = f->nlocals;
     /* Pass 1 collects the constants used in loops; if there are any, a
     ** second pass gives them slots (the first pass's code is dropped). */
     c.kcollect = true;
@@ -1885,7 +1906,24 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
     uint32_t fs = c.nl + c.max_h + 2;
     if (fs < wf->nresults) fs = wf->nresults;
     wf->frame_slots = fs;
+    wf->frame_need = fs + WREC_SLOTS;
+    wf->zero_from = c.zero_lo;
+    wf->nzero = c.zero_hi - c.zero_lo;
+    if (!GROW(&c, msites, nmsites, capmsites, 2 * (c.nmsites + c.ncalls))) { ok = false; break; }
+    for (uint32_t k = 0; k < c.ncalls; k++) {
+      c.msites[2 * c.nmsites] = i;
+      c.msites[2 * c.nmsites + 1] = c.calls[k];
+      c.nmsites++;
+    }
   }
+  /* Direct calls of callees that zero no local, or one, skip the loop. */
+  for (uint32_t k = 0; ok && k < c.nmsites; k++) {
+    wcell *ins = &comp->funcs[c.msites[2 * k]].code[c.msites[2 * k + 1]];
+    const wfunc *callee = ins[2].ptr;
+    if (callee->nzero <= 1) ins->h = c.H[callee->nzero ? WOP_call1 : WOP_call0];
+  }
+  free(c.calls);
+  free(c.msites);
   free(c.code);
   free(c.st);
   free(c.ctl);

@@ -1,10 +1,11 @@
 /*
-** exec.c -- execs: a value stack and a control stack on which calls run,
+** exec.c -- execs: a stack of values and call records on which calls run,
 ** with the public call/run/resume API around the interpreter.
 **
-** The value stack grows by reallocation (frames record fp as an offset);
-** WEXEC_MAX_SLOTS and WEXEC_MAX_FRAMES bound it, and hitting either traps
-** with "call stack exhausted".
+** The stack buffer (value slots from the bottom, call records from the
+** top) grows by reallocation; WEXEC_MAX_SLOTS bounds it and
+** WEXEC_MAX_XFRAMES the nesting of calls into other instances, and
+** hitting either traps with "call stack exhausted".
 */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "rt.h"
 
 #define INITIAL_SLOTS 1024u
-#define INITIAL_FRAMES 64u
+#define INITIAL_XFRAMES 16u
 
 rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst) {
   if (!inst) return NULL;
@@ -22,15 +23,14 @@ rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst) {
   e->inst = inst;
   e->cur = inst;
   e->stack = calloc(INITIAL_SLOTS, sizeof *e->stack);
-  e->frames = malloc(INITIAL_FRAMES * sizeof *e->frames);
-  if (!e->stack || !e->frames) {
+  e->xframes = malloc(INITIAL_XFRAMES * sizeof *e->xframes);
+  if (!e->stack || !e->xframes) {
     rusm_wasm_exec_free(e);
     return NULL;
   }
   e->stack_cap = INITIAL_SLOTS;
-  e->frames_cap = INITIAL_FRAMES;
+  e->xframes_cap = INITIAL_XFRAMES;
   e->stack_end = e->stack + e->stack_cap;
-  e->frames_end = e->frames + e->frames_cap;
   e->state = WEXEC_IDLE;
   return e;
 }
@@ -38,43 +38,46 @@ rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst) {
 void rusm_wasm_exec_free(rusm_wasm_exec *e) {
   if (!e) return;
   free(e->stack);
-  free(e->frames);
+  free(e->xframes);
   free(e);
 }
 
 bool wasm_exec_grow_stack(rusm_wasm_exec *e, size_t need) {
-  if (need <= e->stack_cap) return true;
-  if (need > WEXEC_MAX_SLOTS) return false;
+  size_t recs = e->nframes * WREC_SLOTS;
+  if (need + recs <= e->stack_cap) return true;
+  if (need + recs > WEXEC_MAX_SLOTS) return false;
   size_t nc = e->stack_cap * 2;
-  while (nc < need) nc *= 2;
+  while (nc < need + recs) nc *= 2;
   if (nc > WEXEC_MAX_SLOTS) nc = WEXEC_MAX_SLOTS;
   uintptr_t old = (uintptr_t)e->stack;
   wslot *ns = realloc(e->stack, nc * sizeof *ns);
   if (!ns) return false;
-  /* Call records hold raw frame pointers: move them with the stack. */
-  for (uint32_t i = 0; i < e->nframes; i++)
-    e->frames[i].fp = (wslot *)((uintptr_t)e->frames[i].fp - old + (uintptr_t)ns);
+  /* The records move to the new top; they hold raw frame pointers,
+  ** which move with the stack. */
+  wframe *fr = (wframe *)(ns + nc) - e->nframes;
+  memmove(fr, (wframe *)(ns + e->stack_cap) - e->nframes, e->nframes * sizeof *fr);
+  for (size_t i = 0; i < e->nframes; i++)
+    fr[i].fp = (wslot *)((uintptr_t)fr[i].fp - old + (uintptr_t)ns);
   e->stack = ns;
   e->stack_cap = nc;
   e->stack_end = ns + nc;
   return true;
 }
 
-bool wasm_exec_grow_frames(rusm_wasm_exec *e) {
-  if (e->frames_cap >= WEXEC_MAX_FRAMES) return false;
-  uint32_t nc = e->frames_cap * 2;
-  if (nc > WEXEC_MAX_FRAMES) nc = WEXEC_MAX_FRAMES;
-  wframe *nf = realloc(e->frames, nc * sizeof *nf);
+bool wasm_exec_grow_xframes(rusm_wasm_exec *e) {
+  if (e->xframes_cap >= WEXEC_MAX_XFRAMES) return false;
+  uint32_t nc = e->xframes_cap * 2;
+  if (nc > WEXEC_MAX_XFRAMES) nc = WEXEC_MAX_XFRAMES;
+  wxframe *nf = realloc(e->xframes, nc * sizeof *nf);
   if (!nf) return false;
-  e->frames = nf;
-  e->frames_cap = nc;
-  e->frames_end = nf + nc;
+  e->xframes = nf;
+  e->xframes_cap = nc;
   return true;
 }
 
 /* The entry trampoline: [call_ref base=0 fi][halt].  Running it calls fi
 ** (host or Wasm, any instance) with the arguments in stack[0..] and halts
-** with the results there. */
+** with the results there.  Then the xret cell (see wframe). */
 void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi) {
   const void *const *H = wasm_interp_handlers();
   memset(e->entry, 0, sizeof e->entry);
@@ -82,12 +85,14 @@ void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi) {
   e->entry[1].u32[0] = 0;
   e->entry[2].ptr = fi;
   e->entry[3].h = H[WOP_halt];
+  e->entry[WEXEC_XRET].h = H[WOP_xret];
   e->target = fi;
   e->nresults = fi->type->nresults;
   e->pc = e->entry;
   e->fp_off = 0;
   e->cur = e->inst;
   e->nframes = 0;
+  e->nxframes = 0;
   e->trap = RUSM_WASM_TRAP_NONE;
   e->charge_owed = false;
   e->state = WEXEC_READY;
@@ -117,6 +122,7 @@ int rusm_wasm_exec_call(rusm_wasm_exec *e, const char *name, const rusm_wasm_val
       return -1;
     }
   size_t need = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+  e->nframes = 0;            /* records a trap left are dropped */
   if (!wasm_exec_grow_stack(e, need + 1)) {
     wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory");
     return -1;

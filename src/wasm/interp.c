@@ -7,10 +7,12 @@
 ** slot indices (register style), so most Wasm instructions become one
 ** handler with no stack traffic.
 **
-** The loop is non-recursive and resumable: a Wasm call pushes a wframe on
-** the exec's control stack and switches fp; nothing about the guest lives
-** on the C stack.  Leaving the loop (out of fuel, host suspend, trap, halt)
-** stores pc/fp/instance in the exec, and wasm_interp picks them up again.
+** The loop is non-recursive and resumable: a Wasm call pushes a wframe
+** (return pc, fp) at the top of the exec's stack buffer and switches fp
+** (a call into another instance also pushes a wxframe, see rt.h); nothing
+** about the guest lives on the C stack.  Leaving the loop (out of fuel,
+** host suspend, trap, halt) stores pc/fp/instance in the exec, and
+** wasm_interp picks them up again.
 **
 ** Fuel: one unit per loop iteration (charged by every backward branch;
 ** loop entry is free) and per call.  The counter is a local; with unlimited fuel it starts at
@@ -45,6 +47,14 @@
 #define DISPATCH(n) do { pc += (n); NEXT(); } while (0)
 #define TRAP(k) do { trapk = (k); goto do_trap; } while (0)
 
+/* Zeroes the locals callee f reads before writing them, two slots at a
+** time: for an odd count, the slot after them also becomes zero, which is
+** harmless (a local written before it is read, a constant slot that the
+** prologue sets, or a free operand stack slot: all inside the frame). */
+#define ZERO_LOCALS(cfp, f)                                                    \
+  for (wslot *z_ = (cfp) + (f)->zero_from, *ze_ = z_ + (f)->nzero; z_ < ze_; z_ += 2) \
+    z_[0].u64 = z_[1].u64 = 0
+
 /* Reload what depends on the current instance or may move: memory base
 ** and size (memory.grow, calls that may grow) and the globals array. */
 #define RELOAD() do { mb = inst->mem->base; ms = inst->mem->size; } while (0)
@@ -68,6 +78,9 @@
 /* A host function call, out of line (cold, and it needs variable-length
 ** arrays): arguments from the slots at nfp, results back to them unless the
 ** host suspends (exec_resume writes them then). */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
 static rusm_wasm_host_status call_host(const wfuncinst *fi, rusm_wasm_instance *inst, wslot *nfp) {
   const wasm_functype *ft = fi->type;
   uint32_t np = ft->nparams, nr = ft->nresults;
@@ -83,22 +96,12 @@ static rusm_wasm_host_status call_host(const wfuncinst *fi, rusm_wasm_instance *
   return hs;
 }
 
-/* Makes room for a callee frame of `need` slots starting `off` slots into
-** the stack, and for one more call record (nframes records in use).  The
-** stacks may move: the caller recomputes its pointers.  False at the
-** limits (the caller traps).  Takes no addresses of the interpreter's
-** locals, which would keep them out of registers. */
-static bool grow_stacks(rusm_wasm_exec *e, size_t off, size_t need, uint32_t nframes) {
-  e->nframes = nframes;
-  if (!wasm_exec_grow_stack(e, off + need)) return false;
-  if (nframes == e->frames_cap && !wasm_exec_grow_frames(e)) return false;
-  return true;
-}
-
 /* GCC turns the loop zeroing a callee's locals into a memset call, which
-** costs a call and spills around it on every Wasm call; keep it a loop. */
+** costs a call and spills around it on every Wasm call; keep it a loop.
+** It also pairs the two stores of a call record through an SSE register
+** (three more instructions per call). */
 #if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
+__attribute__((optimize("no-tree-loop-distribute-patterns", "no-tree-slp-vectorize")))
 #endif
 static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *const **table) {
 #define WOP_ADDR(n) &&L_##n,
@@ -118,7 +121,7 @@ static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *cons
   register const wcell *pc PIN(rbx) = e->pc;
   register wslot *fp PIN(r12) = e->stack + e->fp_off;
   rusm_wasm_instance *inst = e->cur;
-  register wframe *fr PIN(r15) = e->frames + e->nframes; /* next free call record */
+  register wframe *fr PIN(r15) = (wframe *)e->stack_end - e->nframes; /* last record pushed */
   register uint8_t *mb PIN(r13);
   register uint64_t ms PIN(r14);
   rusm_wasm_trap trapk = RUSM_WASM_TRAP_NONE;
@@ -134,6 +137,7 @@ static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *cons
   rusm_wasm_status status;
   const wfuncinst *fi;
   wslot *nfp;
+  size_t need;
   const wcell *retpc;
   RELOAD();
   NEXT();
@@ -224,34 +228,27 @@ L_return1:
   fp[0] = S(0);
   /* fall through */
 L_return:
-  --fr;
+  /* mb/ms are this loop's locals, so a memory.grow in the callee already
+  ** updated them; a change of instance returns through xret. */
   pc = fr->ret_pc;
   fp = fr->fp;
-  /* mb/ms are this loop's locals, so a memory.grow in the callee already
-  ** updated them; only a change of instance needs a reload. */
-  if (UNLIKELY(fr->inst != inst)) {
-    inst = fr->inst;
-    RELOAD();
-  }
+  fr++;
   NEXT();
 L_call: {
   const wfunc *f = pc[2].ptr;
   CHARGE();
-  nfp = fp + A(0);
-  if (UNLIKELY(nfp + f->frame_slots > e->stack_end || fr == e->frames_end)) {
-    size_t base = A(0), off = (size_t)(fp - e->stack);
-    uint32_t nf = (uint32_t)(fr - e->frames);
-    if (!grow_stacks(e, off, base + f->frame_slots, nf)) TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
-    fp = e->stack + off;
-    fr = e->frames + nf;
-    nfp = fp + base;
+  wslot *cfp = fp + A(0);
+  /* Room for the callee's frame and one more record (they grow towards
+  ** each other). */
+  if (UNLIKELY(cfp + f->frame_need > (wslot *)fr)) {
+    need = A(0) + f->frame_need;
+    goto grow_call;
   }
+  fr--;
   fr->ret_pc = pc + 3;
   fr->fp = fp;
-  fr->inst = inst;
-  fr++;
-  for (uint32_t i = f->nparams, end = f->nparams + f->nlocals; i < end; i++) nfp[i].u64 = 0;
-  fp = nfp;
+  ZERO_LOCALS(cfp, f);
+  fp = cfp;
   pc = f->code;
   NEXT();
 }
@@ -267,14 +264,34 @@ L_call_indirect: {
   const wtable *t = inst->tables[A(1)];
   uint32_t i = S(2).u32;
   if (UNLIKELY(i >= t->size)) TRAP(RUSM_WASM_TRAP_UNDEFINED_ELEMENT);
-  fi = t->elems[i];
-  if (UNLIKELY(!fi)) TRAP(RUSM_WASM_TRAP_UNINITIALIZED_ELEMENT);
+  const wfuncinst *g = t->elems[i];
+  if (UNLIKELY(!g)) TRAP(RUSM_WASM_TRAP_UNINITIALIZED_ELEMENT);
   const wasm_functype *ft = pc[3].ptr;
-  if (UNLIKELY(fi->type != ft) &&
-      (fi->type_hash != inst->c->type_hash[A(3)] || !wasm_functype_eq(fi->type, ft)))
+  if (UNLIKELY(g->type != ft) &&
+      (g->type_hash != inst->c->type_hash[A(3)] || !wasm_functype_eq(g->type, ft)))
     TRAP(RUSM_WASM_TRAP_INDIRECT_CALL_TYPE);
-  retpc = pc + 4;
-  goto call_fi;
+  if (UNLIKELY(g->inst != inst)) {
+    /* A host function (no instance) or another instance's. */
+    fi = g;
+    retpc = pc + 4;
+    goto call_fi;
+  }
+  /* Wasm code of this instance: as L_call, with nothing shared with
+  ** call_fi (whose variables GCC keeps in memory). */
+  const wfunc *f = g->code;
+  CHARGE();
+  wslot *cfp = fp + A(0);
+  if (UNLIKELY(cfp + f->frame_need > (wslot *)fr)) {
+    need = A(0) + f->frame_need;
+    goto grow_call;
+  }
+  fr--;
+  fr->ret_pc = pc + 4;
+  fr->fp = fp;
+  ZERO_LOCALS(cfp, f);
+  fp = cfp;
+  pc = f->code;
+  NEXT();
 }
 call_fi: {
   /* A call through a function instance: a host function, or Wasm code
@@ -284,7 +301,7 @@ call_fi: {
   if (fi->host) {
     e->pc = pc;
     e->fp_off = (size_t)(fp - e->stack);
-    e->nframes = (uint32_t)(fr - e->frames);
+    e->nframes = (size_t)((wframe *)e->stack_end - fr);
     e->cur = inst;
     rusm_wasm_host_status hs = call_host(fi, inst, nfp);
     if (hs == RUSM_WASM_HOST_TRAP) TRAP(RUSM_WASM_TRAP_HOST);
@@ -301,25 +318,38 @@ call_fi: {
     NEXT();
   }
   const wfunc *f = fi->code;
-  if (UNLIKELY(nfp + f->frame_slots > e->stack_end || fr == e->frames_end)) {
-    size_t base = (size_t)(nfp - fp), off = (size_t)(fp - e->stack);
-    uint32_t nf = (uint32_t)(fr - e->frames);
-    if (!grow_stacks(e, off, base + f->frame_slots, nf)) TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
-    fp = e->stack + off;
-    fr = e->frames + nf;
-    nfp = fp + base;
+  if (UNLIKELY(nfp + f->frame_need > (wslot *)fr)) {
+    need = (size_t)(nfp - fp) + f->frame_need;
+    goto grow_call;
   }
-  fr->ret_pc = retpc;
-  fr->fp = fp;
-  fr->inst = inst;
-  fr++;
-  for (uint32_t i = f->nparams, end = f->nparams + f->nlocals; i < end; i++) nfp[i].u64 = 0;
-  fp = nfp;
-  pc = f->code;
   if (fi->inst != inst) {
+    if (UNLIKELY(e->nxframes == e->xframes_cap) && !wasm_exec_grow_xframes(e))
+      TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
+    e->xframes[e->nxframes++] = (wxframe){retpc, inst};
+    retpc = &e->entry[WEXEC_XRET];
     inst = fi->inst;
     RELOAD();
   }
+  fr--;
+  fr->ret_pc = retpc;
+  fr->fp = fp;
+  ZERO_LOCALS(nfp, f);
+  fp = nfp;
+  pc = f->code;
+  NEXT();
+}
+grow_call: {
+  /* Out of line, so that the calls keep nothing alive for it: grows the
+  ** stack for `need` slots from fp (the callee's frame and a record),
+  ** then runs the call again, refunding the unit it charged. */
+  size_t off = (size_t)(fp - e->stack);
+  e->nframes = (size_t)((wframe *)e->stack_end - fr);
+  if (!wasm_exec_grow_stack(e, off + need)) TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
+  fp = e->stack + off;
+  fr = (wframe *)e->stack_end - e->nframes;
+#ifndef RUSM_WASM_NO_FUEL
+  fuel++;
+#endif
   NEXT();
 }
 
@@ -1109,6 +1139,39 @@ L_mov_br_if_z_back:
   S(1) = S(0);
   if (!S(2).u32) { pc = pc[3].tgt; BACK(); }
   DISPATCH(4);
+L_xret: {
+  /* The callee of another instance returned here, with pc and fp the
+  ** caller's already: resume at the call's return pc, in its instance. */
+  const wxframe *x = &e->xframes[--e->nxframes];
+  pc = x->ret_pc;
+  inst = x->inst;
+  RELOAD();
+  NEXT();
+}
+  /* L_call with the zeroing loop unrolled (the translator picks them by
+  ** the callee's nzero). */
+#define CALL_Z(zero)                                                           \
+  do {                                                                         \
+    const wfunc *f = pc[2].ptr;                                                \
+    CHARGE();                                                                  \
+    wslot *cfp = fp + A(0);                                                    \
+    if (UNLIKELY(cfp + f->frame_need > (wslot *)fr)) {                         \
+      need = A(0) + f->frame_need;                                             \
+      goto grow_call;                                                          \
+    }                                                                          \
+    fr--;                                                                      \
+    fr->ret_pc = pc + 3;                                                       \
+    fr->fp = fp;                                                               \
+    zero;                                                                      \
+    fp = cfp;                                                                  \
+    pc = f->code;                                                              \
+    NEXT();                                                                    \
+  } while (0)
+L_call0:
+  CALL_Z((void)0);
+L_call1:
+  CALL_Z(cfp[f->zero_from].u64 = 0);
+#undef CALL_Z
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL
@@ -1145,7 +1208,7 @@ do_trap: {
   goto leave;
 }
 leave:
-  e->nframes = (uint32_t)(fr - e->frames);
+  e->nframes = (size_t)((wframe *)e->stack_end - fr);
   e->pc = pc;
   e->fp_off = (size_t)(fp - e->stack);
   e->cur = inst;

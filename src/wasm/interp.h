@@ -171,7 +171,10 @@
   X(ld32_sit) X(ld64_sit) X(ld8s32_sit) X(ld8u_sit) X(ld16s32_sit)             \
   X(ld16u_sit) X(ld8s64_sit) X(ld16s64_sit) X(ld32s64_sit)                      \
   /* A copy then a branch on a 32-bit condition: [h][s d][c -][target]. */ \
-  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)
+  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)     \
+  /* Return from a call into another instance (see wframe in rt.h); direct \
+  ** calls of a callee that zeroes no local (call0) or one (call1). */       \
+  X(xret) X(call0) X(call1)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

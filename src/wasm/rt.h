@@ -48,8 +48,14 @@ typedef struct wfunc {
   uint32_t ncode;
   uint32_t index;            /* in the module's function space */
   uint32_t nparams, nresults;
-  uint32_t nlocals;          /* beyond the params; zeroed on entry */
+  /* Slots [zero_from, zero_from + nzero) are zeroed on entry: the non-
+  ** param locals, or only those that may be read before being written
+  ** (see cc.zero_lo in compile.c).  The slot right after may be zeroed
+  ** too, so it must not hold a value live at entry (it never does: it is
+  ** a local outside the range, a constant slot or an operand slot). */
+  uint32_t zero_from, nzero;
   uint32_t frame_slots;      /* params + locals + operand stack */
+  uint32_t frame_need;       /* frame_slots + a call record (WREC_SLOTS) */
   /* Sorted (code cell index, byte offset) pairs for trap locations. */
   uint32_t *offmap;
   uint32_t noffmap;
@@ -133,36 +139,49 @@ void wasm_linker_keep(rusm_wasm_linker *l, rusm_wasm_instance *inst);
 /* instance.c: export lookup. */
 bool wasm_instance_export(rusm_wasm_instance *inst, const char *name, size_t len, wextern *out);
 
-/* A call record on the exec's control stack: the caller's state.  When
-** the value stack is reallocated, wasm_exec_grow_stack rebases fp. */
+/* A call record: the caller's state.  Records sit at the top of the
+** exec's stack buffer and grow down towards the value slots (which grow
+** up), so one compare checks room for both.  When the buffer is
+** reallocated, wasm_exec_grow_stack moves the records and rebases fp.
+** The record holds no instance: a call into another instance also pushes
+** a wxframe and returns through the exec's xret cell, which restores the
+** instance, so that returns never check for a change of instance. */
 typedef struct wframe {
   const wcell *ret_pc;
   wslot *fp;
-  struct rusm_wasm_instance *inst;
 } wframe;
+#define WREC_SLOTS (sizeof(wframe) / sizeof(wslot))
+typedef struct wxframe {
+  const wcell *ret_pc;       /* where the xret cell continues */
+  struct rusm_wasm_instance *inst;
+} wxframe;
 
 enum { WEXEC_IDLE, WEXEC_READY, WEXEC_PAUSED, WEXEC_SUSPENDED, WEXEC_DONE, WEXEC_TRAPPED };
 
-/* Limits that make runaway recursion trap instead of eating memory. */
-#define WEXEC_MAX_FRAMES 100000u
-#define WEXEC_MAX_SLOTS (8u << 20)   /* 64 MiB of value stack */
+/* Limits that make runaway recursion trap instead of eating memory: the
+** stack buffer (values and call records) and the nesting of calls into
+** other instances. */
+#define WEXEC_MAX_XFRAMES 100000u
+#define WEXEC_MAX_SLOTS (8u << 20)   /* 64 MiB of stack */
 
 struct rusm_wasm_exec {
   struct rusm_wasm_instance *inst;
-  wslot *stack;
+  wslot *stack;              /* values from the bottom, records from the top */
   size_t stack_cap;          /* in slots */
   wslot *stack_end;          /* stack + stack_cap */
-  wframe *frames;
-  wframe *frames_end;        /* frames + frames_cap */
-  uint32_t nframes, frames_cap;
+  size_t nframes;            /* call records below stack_end */
+  wxframe *xframes;          /* calls into other instances */
+  uint32_t nxframes, xframes_cap;
   int state;
   /* Where a paused run continues. */
   const wcell *pc;
   size_t fp_off;
   const wfunc *func;
   struct rusm_wasm_instance *cur;
-  /* The entry trampoline: call the target, then halt. */
+  /* The entry trampoline: call the target, then halt; then the xret
+  ** cell, where returns from calls into another instance go. */
   wcell entry[6];
+#define WEXEC_XRET 4               /* index of the xret cell in entry */
   const wfuncinst *target;
   uint32_t nresults;
   /* A suspended host call writes its results at stack[host_fp_off..]. */
@@ -184,9 +203,10 @@ uint64_t wasm_functype_hash(const wasm_functype *t);
 rusm_wasm_status wasm_interp(rusm_wasm_exec *e, uint64_t fuel);
 const void *const *wasm_interp_handlers(void);
 
-/* exec.c: grows the value stack so that `need` slots fit; false at limit. */
+/* exec.c: grows the stack buffer so that `need` value slots fit below the
+** nframes call records; false at the limit. */
 bool wasm_exec_grow_stack(rusm_wasm_exec *e, size_t need);
-bool wasm_exec_grow_frames(rusm_wasm_exec *e);
+bool wasm_exec_grow_xframes(rusm_wasm_exec *e);
 /* Prepares e to call fi with the arguments already in stack[0..]. */
 void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi);
 

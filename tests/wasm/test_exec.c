@@ -266,6 +266,18 @@ static void test_deep_recursion(rusm_wasm_instance *inst) {
   /* Legitimately deep recursion works (no C stack involved)... */
   rusm_wasm_val a = I32(50000), r;
   CHECK(call(inst, "depth", &a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 50000);
+  /* One unit per call, also for the calls that had to grow the stack. */
+  uint64_t used[2];
+  for (int k = 0; k < 2; k++) {
+    rusm_wasm_exec *x = rusm_wasm_exec_new(inst);
+    rusm_wasm_error xerr;
+    rusm_wasm_val d = I32(k ? 20000 : 10);
+    CHECK(rusm_wasm_exec_call(x, "depth", &d, 1, &xerr) == 0);
+    CHECK(rusm_wasm_exec_run(x, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_RETURNED);
+    used[k] = rusm_wasm_exec_fuel_used(x);
+    rusm_wasm_exec_free(x);
+  }
+  CHECK(used[1] - used[0] == 20000 - 10);
   /* ...and the exec is reusable after an exhaustion trap. */
   rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
   rusm_wasm_error err;
@@ -443,6 +455,62 @@ static void test_cross_instance(rusm_wasm_module *m2, rusm_wasm_instance *a_inst
   rusm_wasm_linker_free(l);
 }
 
+/* Calls that switch instance at every level (m3 <-> m4), deep enough to
+** grow the exec's stacks mid-recursion, also in fuel slices; results past
+** the params and locals; runaway recursion across instances. */
+static void test_calls(rusm_wasm_module *m3, rusm_wasm_module *m4) {
+  rusm_wasm_error err;
+  rusm_wasm_linker *l = rusm_wasm_linker_new();
+  rusm_wasm_instance *a = rusm_wasm_instantiate(m3, l, &err);
+  CHECK(a != NULL);
+  if (!a) { rusm_wasm_linker_free(l); return; }
+  CHECK(rusm_wasm_linker_define_instance(l, "a", a) == 0);
+  rusm_wasm_instance *b = rusm_wasm_instantiate(m4, l, &err);
+  CHECK(b != NULL);
+  if (b) {
+    rusm_wasm_val r[3], n;
+    for (int32_t k = 0; k < 6; k++) {
+      n = I32(k);
+      CHECK(call(b, "pong", &n, 1, r, 1) == RUSM_WASM_RETURNED &&
+            r[0].of.i32 == (k + 1) / 2 * 20002 + k / 2 * 1001);
+      CHECK(call(a, "ping", &n, 1, r, 1) == RUSM_WASM_RETURNED &&
+            r[0].of.i32 == (k + 1) / 2 * 1001 + k / 2 * 20002);
+    }
+    n = I32(5001);
+    int32_t want = 2501 * 20002 + 2500 * 1001;
+    CHECK(call(b, "pong", &n, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == want);
+    rusm_wasm_exec *e = rusm_wasm_exec_new(b);
+    CHECK(rusm_wasm_exec_call(e, "pong", &n, 1, &err) == 0);
+    rusm_wasm_status s;
+    int stops = 0;
+    while ((s = rusm_wasm_exec_run(e, 7)) == RUSM_WASM_OUT_OF_FUEL) stops++;
+    CHECK(s == RUSM_WASM_RETURNED && stops > 700);
+    CHECK(rusm_wasm_exec_results(e, r, 1) == 1 && r[0].of.i32 == want);
+    /* Runaway recursion across instances traps, and the exec is reusable. */
+    n = I32(-1);
+    CHECK(rusm_wasm_exec_call(e, "pong", &n, 1, &err) == 0);
+    CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED);
+    CHECK(rusm_wasm_exec_trap(e, NULL, NULL) == RUSM_WASM_TRAP_STACK_EXHAUSTED);
+    n = I32(4);
+    CHECK(rusm_wasm_exec_call(e, "pong", &n, 1, &err) == 0);
+    CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_RETURNED);
+    CHECK(rusm_wasm_exec_results(e, r, 1) == 1 && r[0].of.i32 == 2 * 21003);
+    rusm_wasm_exec_free(e);
+    rusm_wasm_instance_free(b);
+  }
+  /* Three results written over where the call record would be if it
+  ** were not placed past them. */
+  rusm_wasm_val r[3], n = I32(2);
+  CHECK(call(a, "three", NULL, 0, r, 3) == RUSM_WASM_RETURNED && r[0].of.i32 == 5 &&
+        r[1].of.i32 == 6 && r[2].of.i32 == 7);
+  CHECK(call(a, "three_sum", &n, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 36);
+  /* Locals read before being written are zero, whatever the call form. */
+  n = I32(5);
+  CHECK(call(a, "zeroes", &n, 1, r, 1) == RUSM_WASM_RETURNED && r[0].of.i32 == 5 + 5 + 6);
+  rusm_wasm_instance_free(a);
+  rusm_wasm_linker_free(l);
+}
+
 int main(void) {
   rusm_wasm_error err;
   rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
@@ -466,6 +534,12 @@ int main(void) {
   test_host(inst, &h);
   test_memory_globals(inst);
   test_cross_instance(m2, inst);
+  rusm_wasm_module *m3 = rusm_wasm_module_load(m3_wasm, sizeof m3_wasm, &err);
+  rusm_wasm_module *m4 = rusm_wasm_module_load(m4_wasm, sizeof m4_wasm, &err);
+  CHECK(m3 && m4);
+  if (m3 && m4) test_calls(m3, m4);
+  rusm_wasm_module_free(m3);
+  rusm_wasm_module_free(m4);
   /* A second instance of the same module shares the translation but not
   ** the state. */
   rusm_wasm_instance *inst2 = rusm_wasm_instantiate(m1, l, &err);
