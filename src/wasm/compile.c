@@ -117,6 +117,15 @@ typedef struct cc {
   ** ncode then: a local.set of that local right after gives it a second
   ** destination. */
   uint32_t tee_at, tee_local, tee_end;
+  /* Liveness of the body being translated (lv_analyze): flags by body
+  ** offset, valid when lv_on; need_zero[l]: local l must be zero on entry
+  ** (it is read before written, or a zero store to it was elided). */
+  uint8_t *lv;
+  uint32_t caplv;
+  bool lv_on;
+  uint8_t *need_zero;
+  uint32_t capnz;
+  struct lvstate *ls;        /* the analysis' scratch space */
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -537,6 +546,249 @@ static void fuse_loop_tail(cc *c, int bop) {
   c->cmp_at = NONE;
 }
 
+static void block_type(cc *c, uint32_t *np, uint32_t *nr) {
+  if (c->p < c->end && *c->p == 0x40) { c->p++; *np = 0; *nr = 0; return; }
+  if (c->p < c->end && (*c->p == 0x7f || *c->p == 0x7e || *c->p == 0x7d || *c->p == 0x7c ||
+                        *c->p == 0x70 || *c->p == 0x6f || *c->p == 0x7b)) {
+    c->p++; *np = 0; *nr = 1; return;
+  }
+  int64_t t = rd_sleb(c);
+  if (t < 0 || (uint64_t)t >= c->m->ntypes) { c->bad = true; *np = *nr = 0; return; }
+  *np = c->m->types[t].nparams;
+  *nr = c->m->types[t].nresults;
+}
+
+/* ------------------------------------------------------------ liveness */
+
+/* A backward liveness analysis over the locals of one body, run before
+** translating it.  The body is cut into basic blocks over its structured
+** control flow (a loop starts one; br/br_if/br_table/return/unreachable,
+** if/else and the end of a block or if end one), gen/kill sets are
+** bitsets over the locals, and live-in/live-out are iterated to a
+** fixpoint.  A last backward walk over each block flags every local.set/
+** tee whose value no path reads (LV_DEAD) and every local.get after which
+** no path reads the local before writing it (LV_LAST), keyed by the byte
+** offset of the instruction in the body.  The live-in set of the entry
+** block says which locals a call must zero.  Functions too big for the
+** bitsets (see LV_MAX_WORDS) keep everything live. */
+enum { LV_DEAD = 1, LV_LAST = 2 };
+enum { EV_GET, EV_SET, EV_TEE };
+#define LV_MAX_LOCALS 4096
+#define LV_MAX_WORDS (1u << 20)
+
+typedef struct lvev { uint32_t off, local; uint8_t kind; } lvev;
+typedef struct lvbb { uint32_t lo, hi; } lvbb; /* its events [lo, hi) */
+typedef struct lvctl { uint8_t kind; uint32_t end, head, els; } lvctl;
+
+typedef struct lvstate {
+  lvev *ev;
+  uint32_t nev, capev;
+  lvbb *bb;
+  uint32_t nbb, capbb;
+  uint32_t *edge;            /* pairs: from, to */
+  uint32_t nedge, capedge;
+  lvctl *ctl;
+  uint32_t nctl, capctl;
+  uint64_t *bits;
+  uint32_t capbits;
+  uint32_t cur;              /* the open basic block */
+  bool bad;
+} lvstate;
+
+#define LGROW(s, arr, cap, need) \
+  (grow((void **)&(s)->arr, &(s)->cap, (need), sizeof *(s)->arr) || ((s)->bad = true, false))
+
+static uint32_t lv_new(lvstate *s) {
+  if (!LGROW(s, bb, capbb, s->nbb + 1)) return 0;
+  s->bb[s->nbb] = (lvbb){NONE, NONE};
+  return s->nbb++;
+}
+static void lv_edge(lvstate *s, uint32_t from, uint32_t to) {
+  if (to == NONE || !LGROW(s, edge, capedge, 2 * (s->nedge + 1))) return;
+  s->edge[2 * s->nedge] = from;
+  s->edge[2 * s->nedge + 1] = to;
+  s->nedge++;
+}
+/* Closes the open block and opens b (its events start here). */
+static void lv_start(lvstate *s, uint32_t b) {
+  if (s->bad) return;
+  s->bb[s->cur].hi = s->nev;
+  s->cur = b;
+  s->bb[b].lo = s->nev;
+}
+/* The block a branch to label depth d goes to (NONE: the function's). */
+static uint32_t lv_target(lvstate *s, uint32_t d) {
+  if (d >= s->nctl) return NONE;
+  lvctl *k = &s->ctl[s->nctl - 1 - d];
+  return k->kind == CT_LOOP ? k->head : k->end;
+}
+static void lv_push(lvstate *s, uint8_t kind, uint32_t end, uint32_t head, uint32_t els) {
+  if (LGROW(s, ctl, capctl, s->nctl + 1)) s->ctl[s->nctl++] = (lvctl){kind, end, head, els};
+}
+static void lv_event(lvstate *s, uint32_t off, uint32_t local, uint8_t kind) {
+  if (LGROW(s, ev, capev, s->nev + 1)) s->ev[s->nev++] = (lvev){off, local, kind};
+}
+
+/* Skips the immediates of opcode op (validated code). */
+static void lv_skip(cc *c, uint8_t op) {
+  if (op == 0x0c || op == 0x0d || op == 0x10 || (op >= 0x23 && op <= 0x26) || op == 0xd2) rd_u32(c);
+  else if (op == 0x11 || (op >= 0x28 && op <= 0x3e)) { rd_u32(c); rd_u32(c); }
+  else if (op == 0x3f || op == 0x40 || op == 0xd0) rd_u8(c);
+  else if (op == 0x41 || op == 0x42) rd_sleb(c);
+  else if (op == 0x43) c->p += c->end - c->p >= 4 ? 4 : c->end - c->p;
+  else if (op == 0x44) c->p += c->end - c->p >= 8 ? 8 : c->end - c->p;
+  else if (op == 0x1c) { uint32_t n = rd_u32(c); for (uint32_t i = 0; i < n && !c->bad; i++) rd_u8(c); }
+  else if (op == 0xfc) {
+    uint32_t sub = rd_u32(c);
+    if (sub == 8 || sub == 10) { rd_u32(c); rd_u8(c); }
+    else if (sub == 12 || sub == 14) { rd_u32(c); rd_u32(c); }
+    else if (sub == 9 || sub == 11 || sub == 13 || (sub >= 15 && sub <= 17)) rd_u32(c);
+  }
+}
+
+/* Builds the blocks and events of the body at c->p (which it consumes). */
+static void lv_scan(cc *c, lvstate *s) {
+  s->nev = s->nbb = s->nedge = s->nctl = 0;
+  s->cur = lv_new(s);
+  if (!s->bad) s->bb[0].lo = 0;
+  lv_push(s, CT_FUNC, NONE, NONE, NONE);
+  while (!c->bad && !s->bad && s->nctl > 0) {
+    uint32_t off = (uint32_t)(c->p - c->body);
+    uint8_t op = rd_u8(c);
+    switch (op) {
+    case 0x02: case 0x03: case 0x04: {
+      uint32_t np, nr;
+      block_type(c, &np, &nr);
+      if (op == 0x02) {
+        lv_push(s, CT_BLOCK, lv_new(s), NONE, NONE);
+      } else if (op == 0x03) {
+        uint32_t h = lv_new(s);
+        lv_edge(s, s->cur, h);
+        lv_start(s, h);
+        lv_push(s, CT_LOOP, NONE, h, NONE);
+      } else {
+        uint32_t then = lv_new(s), els = lv_new(s), end = lv_new(s);
+        lv_edge(s, s->cur, then);
+        lv_edge(s, s->cur, els);
+        lv_start(s, then);
+        lv_push(s, CT_IF, end, NONE, els);
+      }
+      break;
+    }
+    case 0x05: { /* else */
+      lvctl *k = &s->ctl[s->nctl - 1];
+      lv_edge(s, s->cur, k->end);
+      lv_start(s, k->els);
+      k->els = NONE;
+      break;
+    }
+    case 0x0b: { /* end */
+      lvctl k = s->ctl[--s->nctl];
+      if (k.kind == CT_FUNC || k.kind == CT_LOOP) break;
+      lv_edge(s, s->cur, k.end);
+      if (k.els != NONE) {
+        /* An if without else: the false path goes straight to the end. */
+        lv_start(s, k.els);
+        lv_edge(s, k.els, k.end);
+      }
+      lv_start(s, k.end);
+      break;
+    }
+    case 0x0c: case 0x0d: { /* br, br_if */
+      lv_edge(s, s->cur, lv_target(s, rd_u32(c)));
+      uint32_t next = lv_new(s);
+      if (op == 0x0d) lv_edge(s, s->cur, next);
+      lv_start(s, next);
+      break;
+    }
+    case 0x0e: { /* br_table */
+      uint32_t n = rd_u32(c);
+      for (uint32_t i = 0; i <= n && !c->bad; i++) lv_edge(s, s->cur, lv_target(s, rd_u32(c)));
+      lv_start(s, lv_new(s));
+      break;
+    }
+    case 0x00: case 0x0f: /* unreachable, return */
+      lv_start(s, lv_new(s));
+      break;
+    case 0x20: case 0x21: case 0x22:
+      lv_event(s, off, rd_u32(c), op == 0x20 ? EV_GET : op == 0x21 ? EV_SET : EV_TEE);
+      break;
+    default:
+      lv_skip(c, op);
+    }
+  }
+  if (!s->bad) s->bb[s->cur].hi = s->nev;
+}
+
+/* Fills c->lv (flags by body offset) and c->need_zero (locals live at
+** entry) for the function being translated; false if it gave up (then
+** every local counts as live everywhere). */
+static bool lv_analyze(cc *c, lvstate *s, const wasm_func *f) {
+  uint32_t nloc = c->nparams + f->nlocals;
+  if (nloc > LV_MAX_LOCALS) return false;
+  const uint8_t *p0 = c->p;
+  lv_scan(c, s);
+  c->p = p0;
+  if (c->bad || s->bad) { c->bad = false; s->bad = false; return false; }
+  uint32_t w = (nloc + 63) / 64, nb = s->nbb;
+  if ((uint64_t)nb * w * 4 > LV_MAX_WORDS) return false;
+  if (!LGROW(s, bits, capbits, nb * w * 4)) { s->bad = false; return false; }
+  memset(s->bits, 0, (size_t)nb * w * 4 * sizeof *s->bits);
+  uint64_t *gen = s->bits, *kill = gen + nb * w, *in = kill + nb * w, *out = in + nb * w;
+#define BIT(set, i) (((set)[(i) / 64] >> ((i) % 64)) & 1)
+  for (uint32_t b = 0; b < nb; b++) {
+    if (s->bb[b].lo == NONE) continue; /* never opened (no code) */
+    for (uint32_t e = s->bb[b].lo; e < s->bb[b].hi; e++) {
+      uint32_t l = s->ev[e].local;
+      if (s->ev[e].kind == EV_GET) {
+        if (!BIT(kill + b * w, l)) gen[b * w + l / 64] |= 1ull << (l % 64);
+      } else {
+        kill[b * w + l / 64] |= 1ull << (l % 64);
+      }
+    }
+    memcpy(in + b * w, gen + b * w, w * sizeof *in);
+  }
+  /* Edges were recorded in code order; sweeping them backward propagates
+  ** most of the way in one pass, loops need a few more. */
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t i = s->nedge; i-- > 0;) {
+      uint32_t from = s->edge[2 * i], to = s->edge[2 * i + 1];
+      uint64_t *o = out + from * w, *ii = in + to * w;
+      for (uint32_t j = 0; j < w; j++) {
+        uint64_t add = ii[j] & ~o[j];
+        if (!add) continue;
+        o[j] |= add;
+        uint64_t nin = in[from * w + j] | (add & ~kill[from * w + j]);
+        in[from * w + j] = nin;
+        changed = true;
+      }
+    }
+  }
+  /* Flags per instruction, walking each block backward from its live-out. */
+  if (!GROW(c, lv, lv, caplv, (uint32_t)(c->end - c->p) + 1)) return false;
+  memset(c->lv, 0, (size_t)(c->end - c->p) + 1);
+  uint64_t *live = gen; /* gen is no longer needed: reuse block 0's row */
+  for (uint32_t b = 0; b < nb; b++) {
+    if (s->bb[b].lo == NONE) continue;
+    memcpy(live, out + b * w, w * sizeof *live);
+    for (uint32_t e = s->bb[b].hi; e-- > s->bb[b].lo;) {
+      lvev *v = &s->ev[e];
+      uint32_t l = v->local;
+      if (!BIT(live, l)) c->lv[v->off] = v->kind == EV_GET ? LV_LAST : LV_DEAD;
+      if (v->kind == EV_GET) live[l / 64] |= 1ull << (l % 64);
+      else live[l / 64] &= ~(1ull << (l % 64));
+    }
+  }
+  for (uint32_t l = c->nparams; l < nloc; l++) c->need_zero[l] = (uint8_t)BIT(in, l);
+#undef BIT
+  return true;
+}
+
+/* The liveness flags (LV_*) of the instruction being translated. */
+static uint8_t lv_at(cc *c) { return c->lv_on ? c->lv[c->op_off - c->body_off] : 0; }
+
+
 /* ------------------------------------------------------------ operators */
 
 static bool fits_imm(uint64_t v, bool is64) {
@@ -860,11 +1112,20 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   for (uint32_t i = 0; i < h; i++)
     if (c->st[i].kind == CE_LOC && c->st[i].idx == n) refs = true;
   bool still_zero = !c->seen_loop && n < c->nl && c->zero[n];
+  if (lv_at(c) & LV_DEAD) {
+    /* No path reads this value: the local keeps its old contents (which
+    ** nothing reads either), and a tee leaves the value where it is, so a
+    ** consumer may still merge with the instruction that computed it. */
+    if (!tee) pop_n(c, 1);
+    return;
+  }
   if (n < c->nl && !(still_zero && v.kind == CE_CONST && v.imm == 0)) c->zero[n] = 0;
   if (v.kind == CE_LOC && v.idx == n) {
     /* local.set n (local.get n): nothing to do. */
   } else if (v.kind == CE_CONST && v.imm == 0 && still_zero) {
-    /* Storing zero into a local that is still zero (clang's prologues). */
+    /* Storing zero into a local that is still zero (clang's prologues):
+    ** the entry's zeroing must then cover it. */
+    c->need_zero[n] = 1;
   } else if (!refs && v.kind == CE_STK && c->dst_end == c->ncode && c->dst_at != NONE &&
              c->last_label <= c->dst_at && !c->bad &&
              get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, h)) {
@@ -887,18 +1148,6 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   }
   pop_n(c, 1);
   if (tee) push(c, CE_LOC, n, 0);
-}
-
-static void block_type(cc *c, uint32_t *np, uint32_t *nr) {
-  if (c->p < c->end && *c->p == 0x40) { c->p++; *np = 0; *nr = 0; return; }
-  if (c->p < c->end && (*c->p == 0x7f || *c->p == 0x7e || *c->p == 0x7d || *c->p == 0x7c ||
-                        *c->p == 0x70 || *c->p == 0x6f || *c->p == 0x7b)) {
-    c->p++; *np = 0; *nr = 1; return;
-  }
-  int64_t t = rd_sleb(c);
-  if (t < 0 || (uint64_t)t >= c->m->ntypes) { c->bad = true; *np = *nr = 0; return; }
-  *np = c->m->types[t].nparams;
-  *nr = c->m->types[t].nresults;
 }
 
 static void emit_call(cc *c, uint32_t fidx) {
@@ -1210,6 +1459,10 @@ static bool compile_body(cc *c, uint32_t fidx) {
   if (!GROW(c, zero, capzero, capzero, c->nl + 1)) return false;
   memset(c->zero, 0, c->nl);
   memset(c->zero + c->nparams, 1, f->nlocals);
+  if (!GROW(c, need_zero, capnz, capnz, c->nl + 1)) return false;
+  memset(c->need_zero, 0, c->nl);
+  c->lv_on = lv_analyze(c, c->ls, f);
+  if (!c->lv_on) memset(c->need_zero + c->nparams, 1, f->nlocals);
   push_ctl(c, CT_FUNC, 0, ft->nresults);
   if (c->kuse)
     for (uint32_t i = 0; i < c->nk; i++) emit_const(c, c->kbase + i, c->kvals[i]);
@@ -1847,6 +2100,9 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   c.m = m;
   c.comp = comp;
   c.H = wasm_interp_handlers();
+  lvstate ls;
+  memset(&ls, 0, sizeof ls);
+  c.ls = &ls;
   bool ok = true;
   for (uint32_t i = 0; i < m->nfuncs; i++) {
     wfunc *wf = &comp->funcs[i];
@@ -1885,6 +2141,13 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
     uint32_t fs = c.nl + c.max_h + 2;
     if (fs < wf->nresults) fs = wf->nresults;
     wf->frame_slots = fs;
+    /* The locals to zero on entry, as one range. */
+    wf->zero_lo = wf->zero_hi = wf->nparams;
+    for (uint32_t l = wf->nparams; l < wf->nparams + wf->nlocals; l++) {
+      if (!c.need_zero[l]) continue;
+      if (wf->zero_lo == wf->zero_hi) wf->zero_lo = l;
+      wf->zero_hi = l + 1;
+    }
   }
   free(c.code);
   free(c.st);
@@ -1894,6 +2157,13 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   free(c.offmap);
   free(c.zero);
   free(c.kvals);
+  free(c.lv);
+  free(c.need_zero);
+  free(ls.ev);
+  free(ls.bb);
+  free(ls.edge);
+  free(ls.ctl);
+  free(ls.bits);
   if (!ok) {
     compiled_free(comp);
     return NULL;

@@ -250,7 +250,7 @@ L_call: {
   fr->fp = fp;
   fr->inst = inst;
   fr++;
-  for (uint32_t i = f->nparams, end = f->nparams + f->nlocals; i < end; i++) nfp[i].u64 = 0;
+  for (uint32_t i = f->zero_lo, end = f->zero_hi; i < end; i++) nfp[i].u64 = 0;
   fp = nfp;
   pc = f->code;
   NEXT();
@@ -313,7 +313,7 @@ call_fi: {
   fr->fp = fp;
   fr->inst = inst;
   fr++;
-  for (uint32_t i = f->nparams, end = f->nparams + f->nlocals; i < end; i++) nfp[i].u64 = 0;
+  for (uint32_t i = f->zero_lo, end = f->zero_hi; i < end; i++) nfp[i].u64 = 0;
   fp = nfp;
   pc = f->code;
   if (fi->inst != inst) {

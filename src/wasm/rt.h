@@ -48,7 +48,10 @@ typedef struct wfunc {
   uint32_t ncode;
   uint32_t index;            /* in the module's function space */
   uint32_t nparams, nresults;
-  uint32_t nlocals;          /* beyond the params; zeroed on entry */
+  uint32_t nlocals;          /* beyond the params */
+  /* Slots a call zeroes: the locals that may be read before written (by
+  ** liveness), as one range (empty when zero_lo == zero_hi). */
+  uint32_t zero_lo, zero_hi;
   uint32_t frame_slots;      /* params + locals + operand stack */
   /* Sorted (code cell index, byte offset) pairs for trap locations. */
   uint32_t *offmap;
