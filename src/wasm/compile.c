@@ -10,7 +10,11 @@
 **   STK    the value is in its canonical slot nl + h;
 **   LOC n  the value is local n (local.get emits nothing);
 **   CONST  an immediate (i32.const etc. emit nothing; consumers with an
-**          immediate form use it, others materialize it into its slot).
+**          immediate form use it, others materialize it into its slot);
+**   ADDI n, k  local n + k (i32.add of a local and a constant): a load or
+**          store takes it as its a + imm address even when the value to
+**          store was computed in between; anything else materializes it
+**          first (an i32_add_si), which gives the code the eager add gave.
 ** Lazy entries are materialized (copied to their slot) before anything
 ** that could change them (local.set/tee of that local) and at every block
 ** entry, so that all paths into a label agree on where values are.
@@ -44,11 +48,12 @@
 #include "interp.h"
 #include "rt.h"
 
-enum { CE_STK, CE_LOC, CE_CONST };
+enum { CE_STK, CE_LOC, CE_CONST, CE_ADDI };
 typedef struct centry {
   uint8_t kind;
-  uint32_t idx;              /* LOC: local index */
-  uint64_t imm;              /* CONST: value bits (i32/f32 zero-extended) */
+  uint32_t idx;              /* LOC, ADDI: local index */
+  uint64_t imm;              /* CONST: value bits (i32/f32 zero-extended);
+                                ADDI: the i32 added to the local */
 } centry;
 
 enum { CT_FUNC, CT_BLOCK, CT_LOOP, CT_IF, CT_ELSE };
@@ -274,6 +279,14 @@ static void emit_mov(cc *c, uint32_t src, uint32_t dst) {
 /* Copies entry h into slot dst (nothing if it is already there). */
 static void move_entry(cc *c, uint32_t h, uint32_t dst) {
   centry *e = &c->st[h];
+  if (e->kind == CE_ADDI) {
+    uint32_t at = emit(c, WOP_i32_add_si, 3);
+    opnd(c, at, 0, e->idx);
+    opnd(c, at, 1, (uint32_t)e->imm);
+    opnd(c, at, 2, dst);
+    set_dst(c, at, 2);
+    return;
+  }
   if (e->kind == CE_CONST) emit_const(c, dst, e->imm);
   else emit_mov(c, e->kind == CE_LOC ? e->idx : slot_at(c, h), dst);
 }
@@ -304,7 +317,7 @@ static uint32_t slot_of(cc *c, uint32_t h) {
     uint32_t k = const_slot(c, e->imm);
     if (k != NONE) return k;
   }
-  if (e->kind == CE_CONST) materialize(c, h);
+  if (e->kind == CE_CONST || e->kind == CE_ADDI) materialize(c, h);
   return e->kind == CE_LOC ? e->idx : slot_at(c, h);
 }
 /* The slot of a non-constant entry merged into an earlier instruction. */
@@ -380,7 +393,7 @@ static void emit_return(cc *c) {
   ** result goes through its stack slot first. */
   for (uint32_t i = 0; i < n; i++) {
     centry *e = &c->st[c->nst - n + i];
-    if (e->kind == CE_LOC && e->idx < n) materialize(c, c->nst - n + i);
+    if ((e->kind == CE_LOC || e->kind == CE_ADDI) && e->idx < n) materialize(c, c->nst - n + i);
   }
   for (uint32_t i = 0; i < n; i++) {
     uint32_t h = c->nst - n + i;
@@ -843,6 +856,22 @@ static bool int_load_op(cc *c, int op_ss) {
   return false;
 }
 
+/* Whether the i32.add about to be translated is local + constant (or a
+** constant added to such a sum): it becomes a lazy ADDI entry. */
+static bool addi_ok(cc *c) {
+  if (c->nst < 2) return false;
+  centry a = c->st[c->nst - 2], b = c->st[c->nst - 1];
+  if (a.kind == CE_CONST) { centry t = a; a = b; b = t; }
+  return b.kind == CE_CONST && (a.kind == CE_LOC || a.kind == CE_ADDI) && a.idx < c->kbase;
+}
+static void push_addi(cc *c) {
+  centry a = c->st[c->nst - 2], b = c->st[c->nst - 1];
+  if (a.kind == CE_CONST) { centry t = a; a = b; b = t; }
+  uint32_t imm = (uint32_t)b.imm + (a.kind == CE_ADDI ? (uint32_t)a.imm : 0);
+  pop_n(c, 2);
+  push(c, CE_ADDI, a.idx, imm);
+}
+
 static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) {
   uint32_t ha = c->nst - 2;
   centry a = c->st[ha], b = c->st[ha + 1];
@@ -1110,7 +1139,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   centry v = c->st[h];
   bool refs = false;
   for (uint32_t i = 0; i < h; i++)
-    if (c->st[i].kind == CE_LOC && c->st[i].idx == n) refs = true;
+    if ((c->st[i].kind == CE_LOC || c->st[i].kind == CE_ADDI) && c->st[i].idx == n) refs = true;
   bool still_zero = !c->seen_loop && n < c->nl && c->zero[n];
   if (lv_at(c) & LV_DEAD) {
     /* No path reads this value: the local keeps its old contents (which
@@ -1118,6 +1147,12 @@ static void local_set(cc *c, uint32_t n, bool tee) {
     ** consumer may still merge with the instruction that computed it. */
     if (!tee) pop_n(c, 1);
     return;
+  }
+  if (v.kind == CE_ADDI) {
+    /* The add into its slot first: the retargeting below then makes it
+    ** write the local, as an eager add would have. */
+    materialize(c, h);
+    v = c->st[h];
   }
   if (n < c->nl && !(still_zero && v.kind == CE_CONST && v.imm == 0)) c->zero[n] = 0;
   if (v.kind == CE_LOC && v.idx == n) {
@@ -1143,7 +1178,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
     c->tee_at = NONE;
   } else {
     for (uint32_t i = 0; i < h; i++)
-      if (c->st[i].kind == CE_LOC && c->st[i].idx == n) materialize(c, i);
+      if ((c->st[i].kind == CE_LOC || c->st[i].kind == CE_ADDI) && c->st[i].idx == n) materialize(c, i);
     move_entry(c, h, n);
   }
   pop_n(c, 1);
@@ -1174,6 +1209,18 @@ static void load(cc *c, int op) {
   uint32_t off = rd_u32(c);
   if (c->ctl[c->nctl - 1].dead) return;
   uint32_t h = c->nst - 1;
+  if (c->st[h].kind == CE_ADDI) {
+    /* At local + imm: ld*_si [a imm][d off]. */
+    uint32_t at = emit(c, op - WOP_ld32 + WOP_ld32_si, 3);
+    opnd(c, at, 0, c->st[h].idx);
+    opnd(c, at, 1, (uint32_t)c->st[h].imm);
+    opnd(c, at, 2, slot_at(c, h));
+    opnd(c, at, 3, off);
+    pop_n(c, 1);
+    push_stk(c);
+    set_dst(c, at, 2);
+    return;
+  }
   if (c->st[h].kind == CE_CONST) {
     /* A constant address: ld*_abs [d][ea]. */
     uint32_t at = emit(c, op - WOP_ld32 + WOP_ld32_abs, 3);
@@ -1253,7 +1300,24 @@ static void store(cc *c, int op) {
   if (c->ctl[c->nctl - 1].dead) return;
   uint32_t h = c->nst - 2;
   bool ss = false, si = false;
+  /* A value that is local + imm is computed first (it is read before the
+  ** store, and the fusions below expect only their own operands to emit). */
+  if (c->st[h + 1].kind == CE_ADDI) materialize(c, h + 1);
   centry v = c->st[h + 1];
+  if (c->st[h].kind == CE_ADDI) {
+    /* At local + imm, whatever computed the value in between: st*_si
+    ** [a imm][v off] or st*_sivi [a imm][v off]. */
+    centry a = c->st[h];
+    bool cv = v.kind == CE_CONST && v.imm <= UINT32_MAX;
+    uint32_t sv = cv ? (uint32_t)v.imm : slot_of(c, h + 1);
+    uint32_t at = emit(c, (cv ? WOP_st8_sivi : WOP_st8_si) + (op - WOP_st8), 3);
+    opnd(c, at, 0, a.idx);
+    opnd(c, at, 1, (uint32_t)a.imm);
+    opnd(c, at, 2, sv);
+    opnd(c, at, 3, off);
+    pop_n(c, 2);
+    return;
+  }
   if (c->st[h].kind == CE_CONST) {
     /* A constant address: st*_abs [v][ea]. */
     uint64_t ea = (uint64_t)(uint32_t)c->st[h].imm + off;
@@ -1474,6 +1538,15 @@ static bool compile_body(cc *c, uint32_t fidx) {
     cctl *k = &c->ctl[c->nctl - 1];
     bool dead = k->dead;
     if (c->bad) break;
+    if (!dead && !(op == 0x1a || (op >= 0x20 && op <= 0x22) || (op >= 0x28 && op <= 0x3e) ||
+                   (op >= 0x41 && op <= 0x44) || (op == 0x6a && addi_ok(c)))) {
+      /* Everything but loads, stores, local and constant pushes and the
+      ** adds that extend an ADDI takes its operands as slots: lazy sums
+      ** among the top three entries are computed now, before the
+      ** translation of the instruction looks at the last one emitted. */
+      for (uint32_t h = c->nst > 3 ? c->nst - 3 : 0; h < c->nst; h++)
+        if (c->st[h].kind == CE_ADDI) materialize(c, h);
+    }
     switch (op) {
     case 0x00: /* unreachable */
       if (dead) break;
@@ -1988,6 +2061,8 @@ static bool compile_body(cc *c, uint32_t fidx) {
         float_cmp(c, op - 0x61, true);
       } else if (op >= 0x67 && op <= 0x69) {
         unop(c, WOP_i32_clz + (op - 0x67));
+      } else if (op == 0x6a && addi_ok(c)) {
+        push_addi(c);
       } else if (op >= 0x6a && op <= 0x78) {
         int i = op - 0x6a;
         int ss = i32_bin_ops[i];
