@@ -131,6 +131,13 @@ typedef struct cc {
   uint8_t *need_zero;
   uint32_t capnz;
   struct lvstate *ls;        /* the analysis' scratch space */
+  /* Bound locals: a local.set/tee of local + imm whose value is dead by
+  ** the end of its basic block (LV_LOCAL) writes nothing; the local's
+  ** value is slot bbase[n] + bimm[n] until the block ends or it is
+  ** written (bbase NONE: not bound).  blist: the locals bound since the
+  ** block began (some since unbound). */
+  uint32_t *bbase, *bimm, *blist;
+  uint32_t capbb, capbi, capbl, nblist;
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -580,16 +587,22 @@ static void block_type(cc *c, uint32_t *np, uint32_t *nr) {
 ** bitsets over the locals, and live-in/live-out are iterated to a
 ** fixpoint.  A last backward walk over each block flags every local.set/
 ** tee whose value no path reads (LV_DEAD) and every local.get after which
-** no path reads the local before writing it (LV_LAST), keyed by the byte
-** offset of the instruction in the body.  The live-in set of the entry
+** no path reads the local before writing it (LV_LAST), and every write
+** whose value is dead by the end of its basic block and read there only
+** as the address of loads (LV_LOCAL), keyed by the byte offset of the
+** instruction in the body.  The live-in set of the entry
 ** block says which locals a call must zero.  Functions too big for the
 ** bitsets (see LV_MAX_WORDS) keep everything live. */
-enum { LV_DEAD = 1, LV_LAST = 2 };
+enum { LV_DEAD = 1, LV_LAST = 2, LV_LOCAL = 4 };
 enum { EV_GET, EV_SET, EV_TEE };
 #define LV_MAX_LOCALS 4096
 #define LV_MAX_WORDS (1u << 20)
 
-typedef struct lvev { uint32_t off, local; uint8_t kind; } lvev;
+typedef struct lvev {
+  uint32_t off, local;
+  uint8_t kind;
+  bool addr;                 /* a local.get whose value is a load's address */
+} lvev;
 typedef struct lvbb { uint32_t lo, hi; } lvbb; /* its events [lo, hi) */
 typedef struct lvctl { uint8_t kind; uint32_t end, head, els; } lvctl;
 
@@ -638,8 +651,8 @@ static uint32_t lv_target(lvstate *s, uint32_t d) {
 static void lv_push(lvstate *s, uint8_t kind, uint32_t end, uint32_t head, uint32_t els) {
   if (LGROW(s, ctl, capctl, s->nctl + 1)) s->ctl[s->nctl++] = (lvctl){kind, end, head, els};
 }
-static void lv_event(lvstate *s, uint32_t off, uint32_t local, uint8_t kind) {
-  if (LGROW(s, ev, capev, s->nev + 1)) s->ev[s->nev++] = (lvev){off, local, kind};
+static void lv_event(lvstate *s, uint32_t off, uint32_t local, uint8_t kind, bool addr) {
+  if (LGROW(s, ev, capev, s->nev + 1)) s->ev[s->nev++] = (lvev){off, local, kind, addr};
 }
 
 /* Skips the immediates of opcode op (validated code). */
@@ -723,9 +736,12 @@ static void lv_scan(cc *c, lvstate *s) {
     case 0x00: case 0x0f: /* unreachable, return */
       lv_start(s, lv_new(s));
       break;
-    case 0x20: case 0x21: case 0x22:
-      lv_event(s, off, rd_u32(c), op == 0x20 ? EV_GET : op == 0x21 ? EV_SET : EV_TEE);
+    case 0x20: case 0x21: case 0x22: {
+      uint32_t l = rd_u32(c);
+      bool addr = op == 0x20 && c->p < c->end && *c->p >= 0x28 && *c->p <= 0x35;
+      lv_event(s, off, l, op == 0x20 ? EV_GET : op == 0x21 ? EV_SET : EV_TEE, addr);
       break;
+    }
     default:
       lv_skip(c, op);
     }
@@ -744,9 +760,10 @@ static bool lv_analyze(cc *c, lvstate *s, const wasm_func *f) {
   c->p = p0;
   if (c->bad || s->bad) { c->bad = false; s->bad = false; return false; }
   uint32_t w = (nloc + 63) / 64, nb = s->nbb;
-  if ((uint64_t)nb * w * 4 > LV_MAX_WORDS) return false;
-  if (!LGROW(s, bits, capbits, nb * w * 4)) { s->bad = false; return false; }
-  memset(s->bits, 0, (size_t)nb * w * 4 * sizeof *s->bits);
+  /* Four sets per block, and one more row for the last walk. */
+  if (((uint64_t)nb * 4 + 1) * w > LV_MAX_WORDS) return false;
+  if (!LGROW(s, bits, capbits, (nb * 4 + 1) * w)) { s->bad = false; return false; }
+  memset(s->bits, 0, (size_t)(nb * 4 + 1) * w * sizeof *s->bits);
   uint64_t *gen = s->bits, *kill = gen + nb * w, *in = kill + nb * w, *out = in + nb * w;
 #define BIT(set, i) (((set)[(i) / 64] >> ((i) % 64)) & 1)
   for (uint32_t b = 0; b < nb; b++) {
@@ -781,16 +798,28 @@ static bool lv_analyze(cc *c, lvstate *s, const wasm_func *f) {
   /* Flags per instruction, walking each block backward from its live-out. */
   if (!GROW(c, lv, lv, caplv, (uint32_t)(c->end - c->p) + 1)) return false;
   memset(c->lv, 0, (size_t)(c->end - c->p) + 1);
-  uint64_t *live = gen; /* gen is no longer needed: reuse block 0's row */
+  /* gen and kill are no longer needed: their first rows become the live
+  ** set, the locals written later in the block and those read later by
+  ** something else than a load's address. */
+  uint64_t *live = gen, *later = kill, *other = out + nb * w;
   for (uint32_t b = 0; b < nb; b++) {
     if (s->bb[b].lo == NONE) continue;
     memcpy(live, out + b * w, w * sizeof *live);
+    memset(later, 0, w * sizeof *later);
+    memset(other, 0, w * sizeof *other);
     for (uint32_t e = s->bb[b].hi; e-- > s->bb[b].lo;) {
       lvev *v = &s->ev[e];
       uint32_t l = v->local;
       if (!BIT(live, l)) c->lv[v->off] = v->kind == EV_GET ? LV_LAST : LV_DEAD;
-      if (v->kind == EV_GET) live[l / 64] |= 1ull << (l % 64);
-      else live[l / 64] &= ~(1ull << (l % 64));
+      if (v->kind == EV_GET) {
+        live[l / 64] |= 1ull << (l % 64);
+        if (!v->addr) other[l / 64] |= 1ull << (l % 64);
+      } else {
+        if ((BIT(later, l) || !BIT(out + b * w, l)) && !BIT(other, l)) c->lv[v->off] |= LV_LOCAL;
+        live[l / 64] &= ~(1ull << (l % 64));
+        later[l / 64] |= 1ull << (l % 64);
+        other[l / 64] &= ~(1ull << (l % 64));
+      }
     }
   }
   for (uint32_t l = c->nparams; l < nloc; l++) c->need_zero[l] = (uint8_t)BIT(in, l);
@@ -800,6 +829,38 @@ static bool lv_analyze(cc *c, lvstate *s, const wasm_func *f) {
 
 /* The liveness flags (LV_*) of the instruction being translated. */
 static uint8_t lv_at(cc *c) { return c->lv_on ? c->lv[c->op_off - c->body_off] : 0; }
+
+static bool is_bound(cc *c, uint32_t n) { return c->nblist && n < c->kbase && c->bbase[n] != NONE; }
+/* At the end of a basic block the values of bound locals are dead. */
+static void unbind_all(cc *c) {
+  for (uint32_t i = 0; i < c->nblist; i++) c->bbase[c->blist[i]] = NONE;
+  c->nblist = 0;
+}
+/* Whether writing slot n would change what a bound local other than n
+** stands for. */
+static bool bound_on(cc *c, uint32_t n) {
+  for (uint32_t i = 0; i < c->nblist; i++) {
+    uint32_t l = c->blist[i];
+    if (l != n && c->bbase[l] == n) return true;
+  }
+  return false;
+}
+/* Before local n's slot is written: stack entries reading it are
+** materialized, and locals bound to it get their values written. */
+static void flush_slot(cc *c, uint32_t n) {
+  for (uint32_t i = 0; i < c->nst; i++)
+    if ((c->st[i].kind == CE_LOC || c->st[i].kind == CE_ADDI) && c->st[i].idx == n) materialize(c, i);
+  for (uint32_t i = 0; i < c->nblist; i++) {
+    uint32_t l = c->blist[i];
+    if (c->bbase[l] != n || l == n) continue;
+    c->bbase[l] = NONE;
+    flush_slot(c, l);
+    uint32_t at = emit(c, WOP_i32_add_si, 3);
+    opnd(c, at, 0, n);
+    opnd(c, at, 1, c->bimm[l]);
+    opnd(c, at, 2, l);
+  }
+}
 
 
 /* ------------------------------------------------------------ operators */
@@ -1148,6 +1209,20 @@ static void local_set(cc *c, uint32_t n, bool tee) {
     if (!tee) pop_n(c, 1);
     return;
   }
+  if (v.kind == CE_ADDI && (lv_at(c) & LV_LOCAL) && n < c->kbase &&
+      GROW(c, blist, nblist, capbl, c->nblist + 1)) {
+    /* All reads of this value come before the basic block ends: they take
+    ** it as local + imm too, and nothing is written (the slot n keeps its
+    ** contents, so whatever reads it, bound locals included, stays valid). */
+    c->bbase[n] = v.idx;
+    c->bimm[n] = (uint32_t)v.imm;
+    c->blist[c->nblist++] = n;
+    if (n < c->nl) c->zero[n] = 0;
+    if (!tee) pop_n(c, 1);
+    return;
+  }
+  if (is_bound(c, n)) c->bbase[n] = NONE; /* overwritten */
+  if (c->nblist && bound_on(c, n)) refs = true;
   if (v.kind == CE_ADDI) {
     /* The add into its slot first: the retargeting below then makes it
     ** write the local, as an eager add would have. */
@@ -1179,6 +1254,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   } else {
     for (uint32_t i = 0; i < h; i++)
       if ((c->st[i].kind == CE_LOC || c->st[i].kind == CE_ADDI) && c->st[i].idx == n) materialize(c, i);
+    if (c->nblist) flush_slot(c, n);
     move_entry(c, h, n);
   }
   pop_n(c, 1);
@@ -1308,9 +1384,44 @@ static void store(cc *c, int op) {
     /* At local + imm, whatever computed the value in between: st*_si
     ** [a imm][v off] or st*_sivi [a imm][v off]. */
     centry a = c->st[h];
+    uint32_t at = c->dst_at;
+    const void *hh = at != NONE && !c->bad ? c->code[at].h : NULL;
+    if (op == WOP_st64 && v.kind == CE_STK && at != NONE && c->dst_end == c->ncode && c->last_label <= at &&
+        (hh == c->H[WOP_f64_add_ldsi] || hh == c->H[WOP_f64_sub_ldsi] || hh == c->H[WOP_f64_mul_ldsi]) &&
+        get_opnd(c, at, 2) == slot_at(c, h + 1) && get_opnd(c, at, 1) == a.idx &&
+        get_opnd(c, at, 3) == (uint32_t)a.imm && get_opnd(c, at, 4) == off) {
+      /* x op mem[(a + imm) + off] stored back there: one read-modify-write
+      ** (a is a local, unchanged in between since the entry is lazy). */
+      c->code[at].h = c->H[hh == c->H[WOP_f64_add_ldsi] ? WOP_f64_add_ldsist
+                           : hh == c->H[WOP_f64_sub_ldsi] ? WOP_f64_sub_ldsist : WOP_f64_mul_ldsist];
+      c->dst_at = NONE;
+      pop_n(c, 2);
+      /* Right after x * mem[b (+ immb) + off2] giving the addend: one axpy. */
+      uint32_t p = c->prev_ins;
+      if (hh == c->H[WOP_f64_add_ldsi] && p != NONE && c->last_ins == at && c->last_label <= p) {
+        bool si = c->code[p].h == c->H[WOP_f64_mul_ldsi] && p + 4 == at;
+        bool ld = c->code[p].h == c->H[WOP_f64_mul_ld] && p + 3 == at;
+        if ((si || ld) && get_opnd(c, p, 2) == get_opnd(c, at, 0) && get_opnd(c, p, 2) >= c->nl) {
+          uint32_t x = get_opnd(c, p, 0), b = get_opnd(c, p, 1);
+          uint32_t immb = si ? get_opnd(c, p, 3) : 0, off2 = get_opnd(c, p, si ? 4 : 3);
+          c->code[at].u64 = 0; /* operands of the merged instruction go there */
+          c->code[p].h = c->H[si ? WOP_f64_axpy_si2 : WOP_f64_axpy_ld_si];
+          opnd(c, p, 0, x);
+          opnd(c, p, 1, b);
+          opnd(c, p, 2, a.idx);
+          opnd(c, p, 3, immb);
+          opnd(c, p, 4, (uint32_t)a.imm);
+          opnd(c, p, 5, off2);
+          opnd(c, p, 6, off);
+          opnd(c, p, 7, 0);
+          c->last_ins = p;
+        }
+      }
+      return;
+    }
     bool cv = v.kind == CE_CONST && v.imm <= UINT32_MAX;
     uint32_t sv = cv ? (uint32_t)v.imm : slot_of(c, h + 1);
-    uint32_t at = emit(c, (cv ? WOP_st8_sivi : WOP_st8_si) + (op - WOP_st8), 3);
+    at = emit(c, (cv ? WOP_st8_sivi : WOP_st8_si) + (op - WOP_st8), 3);
     opnd(c, at, 0, a.idx);
     opnd(c, at, 1, (uint32_t)a.imm);
     opnd(c, at, 2, sv);
@@ -1524,6 +1635,9 @@ static bool compile_body(cc *c, uint32_t fidx) {
   memset(c->zero, 0, c->nl);
   memset(c->zero + c->nparams, 1, f->nlocals);
   if (!GROW(c, need_zero, capnz, capnz, c->nl + 1)) return false;
+  if (!GROW(c, bbase, capbb, capbb, c->nl + 1) || !GROW(c, bimm, capbi, capbi, c->nl + 1)) return false;
+  memset(c->bbase, 0xff, (size_t)c->nl * sizeof *c->bbase);
+  c->nblist = 0;
   memset(c->need_zero, 0, c->nl);
   c->lv_on = lv_analyze(c, c->ls, f);
   if (!c->lv_on) memset(c->need_zero + c->nparams, 1, f->nlocals);
@@ -1538,13 +1652,20 @@ static bool compile_body(cc *c, uint32_t fidx) {
     cctl *k = &c->ctl[c->nctl - 1];
     bool dead = k->dead;
     if (c->bad) break;
+    if (op <= 0x0f && op != 0x01 && op != 0x02) unbind_all(c); /* ends a basic block */
     if (!dead && !(op == 0x1a || (op >= 0x20 && op <= 0x22) || (op >= 0x28 && op <= 0x3e) ||
                    (op >= 0x41 && op <= 0x44) || (op == 0x6a && addi_ok(c)))) {
       /* Everything but loads, stores, local and constant pushes and the
       ** adds that extend an ADDI takes its operands as slots: lazy sums
-      ** among the top three entries are computed now, before the
-      ** translation of the instruction looks at the last one emitted. */
-      for (uint32_t h = c->nst > 3 ? c->nst - 3 : 0; h < c->nst; h++)
+      ** among them are computed now, before the translation of the
+      ** instruction looks at the last one emitted.  (Numeric operators
+      ** take one or two operands; others at most three, or get theirs
+      ** through materialize, which needs nothing emitted last.) */
+      uint32_t n = op >= 0x45 && op <= 0xc4 ? 2 : 3;
+      if (op == 0x45 || op == 0x50 || (op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b) ||
+          (op >= 0x8b && op <= 0x91) || (op >= 0x99 && op <= 0x9f) || op >= 0xa7)
+        n = 1;
+      for (uint32_t h = c->nst > n ? c->nst - n : 0; h < c->nst; h++)
         if (c->st[h].kind == CE_ADDI) materialize(c, h);
     }
     switch (op) {
@@ -1825,6 +1946,11 @@ static bool compile_body(cc *c, uint32_t fidx) {
     case 0x20: { /* local.get */
       uint32_t n = rd_u32(c);
       if (dead) break;
+      if (is_bound(c, n)) {
+        push(c, CE_ADDI, c->bbase[n], c->bimm[n]);
+        if (lv_at(c) & LV_LAST) c->bbase[n] = NONE;
+        break;
+      }
       push(c, CE_LOC, n, 0);
       break;
     }
@@ -2233,6 +2359,9 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   free(c.zero);
   free(c.kvals);
   free(c.lv);
+  free(c.bbase);
+  free(c.bimm);
+  free(c.blist);
   free(c.need_zero);
   free(ls.ev);
   free(ls.bb);

@@ -171,7 +171,13 @@
   X(ld32_sit) X(ld64_sit) X(ld8s32_sit) X(ld8u_sit) X(ld16s32_sit)             \
   X(ld16u_sit) X(ld8s64_sit) X(ld16s64_sit) X(ld32s64_sit)                      \
   /* A copy then a branch on a 32-bit condition: [h][s d][c -][target]. */ \
-  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)
+  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)   \
+  /* mem[ea] = x op mem[ea], ea = (a + imm) wrapped + off, f64:             \
+  ** [h][x a][- imm][off -]; and mem[ea] += x * mem[eb] with                \
+  ** eb = (b + immb) wrapped + off2: [h][x b][a immb][imm off2][off -]      \
+  ** after mul_ldsi (8 cells), after a plain mul_ld (immb 0, 7 cells). */   \
+  X(f64_add_ldsist) X(f64_sub_ldsist) X(f64_mul_ldsist)                        \
+  X(f64_axpy_si2) X(f64_axpy_ld_si)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

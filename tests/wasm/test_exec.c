@@ -465,6 +465,31 @@ static void test_liveness(rusm_wasm_module *m3) {
               cases[i].want);
     CHECK(st == RUSM_WASM_RETURNED && r.of.i32 == cases[i].want);
   }
+  /* Lazy local + imm addresses: the base written while the address waits
+  ** on the stack, or while a local is bound to it; a local bound to itself
+  ** plus imm; merged read-modify-writes and axpys at local + imm. */
+  rusm_wasm_val a[3], r;
+  a[0] = I32(8);
+  CHECK(call(inst, "st_tee", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 192);
+  a[0] = I32(0);
+  CHECK(call(inst, "bind_flush", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 542);
+  CHECK(call(inst, "bind_flush2", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 542);
+  a[0] = I32(4);
+  CHECK(call(inst, "bind_self", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 84);
+  a[0] = I32(1000), a[1] = I32(2000), a[2] = F64(10);
+  CHECK(call(inst, "axpy", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.f64 == 32);
+  a[1] = I32(2008);
+  CHECK(call(inst, "axpy_ld", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.f64 == 32);
+  a[0] = I32(65530);
+  CHECK(trap_of(inst, "axpy_ld", a, 3) == RUSM_WASM_TRAP_OOB_MEMORY);
+  a[0] = I32(1000), a[1] = I32(65530);
+  CHECK(trap_of(inst, "axpy", a, 3) == RUSM_WASM_TRAP_OOB_MEMORY);
+  a[0] = I32(1000), a[1] = F64(10);
+  CHECK(call(inst, "rmw", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.f64 == 8);
+  a[0] = I32(-4);
+  CHECK(trap_of(inst, "rmw", a, 2) == RUSM_WASM_TRAP_NONE);
+  a[0] = I32(65530);
+  CHECK(trap_of(inst, "rmw", a, 2) == RUSM_WASM_TRAP_OOB_MEMORY);
   rusm_wasm_instance_free(inst);
 }
 
