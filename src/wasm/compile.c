@@ -771,7 +771,7 @@ static bool lv_analyze(cc *c, lvstate *s, const wasm_func *f) {
   lv_scan(c, s);
   c->p = p0;
   if (c->bad || s->bad) { c->bad = false; s->bad = false; return false; }
-  uint32_t w = (nloc + 63) / 64, nb = s->nbb;
+  uint32_t w = nloc / 64 + 1, nb = s->nbb; /* at least one word */
   /* Four sets per block, and one more row for the last walk. */
   if (((uint64_t)nb * 4 + 1) * w > LV_MAX_WORDS) return false;
   if (!LGROW(s, bits, capbits, (nb * 4 + 1) * w)) { s->bad = false; return false; }
