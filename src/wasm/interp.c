@@ -1172,6 +1172,37 @@ L_call0:
 L_call1:
   CALL_Z(cfp[f->zero_from].u64 = 0);
 #undef CALL_Z
+#define FLDSIST(name, expr)                                                    \
+  L_f64_##name##_ldsist: {                                                     \
+    uint64_t ea = (uint64_t)(uint32_t)(S(1).u32 + A(3)) + A(4);                \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t bits;                                                             \
+    memcpy(&bits, mb + ea, 8);                                                 \
+    double x = wn_bits_f64(S(0).u64), m = wn_bits_f64(bits);                   \
+    bits = wn_f64_bits(expr);                                                  \
+    memcpy(mb + ea, &bits, 8);                                                 \
+    DISPATCH(4);                                                               \
+  }
+  FLDSIST(add, x + m)
+  FLDSIST(sub, x - m)
+  FLDSIST(mul, x * m)
+#define AXPY2(name, LEN)                                                       \
+  L_f64_##name: {                                                              \
+    uint64_t eb = (uint64_t)(uint32_t)(S(1).u32 + A(3)) + A(5);                \
+    MEMCHK(eb, 8);                                                             \
+    uint64_t bb;                                                               \
+    memcpy(&bb, mb + eb, 8);                                                   \
+    double p = wn_bits_f64(S(0).u64) * wn_bits_f64(bb);                        \
+    uint64_t ea = (uint64_t)(uint32_t)(S(2).u32 + A(4)) + A(6);                \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t ab;                                                               \
+    memcpy(&ab, mb + ea, 8);                                                   \
+    ab = wn_f64_bits(p + wn_bits_f64(ab));                                     \
+    memcpy(mb + ea, &ab, 8);                                                   \
+    DISPATCH(LEN);                                                             \
+  }
+  AXPY2(axpy_si2, 8)
+  AXPY2(axpy_ld_si, 7)
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL

@@ -174,7 +174,13 @@
   X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)     \
   /* Return from a call into another instance (see wframe in rt.h); direct \
   ** calls of a callee that zeroes no local (call0) or one (call1). */       \
-  X(xret) X(call0) X(call1)
+  X(xret) X(call0) X(call1)                                 \
+  /* mem[ea] = x op mem[ea], ea = (a + imm) wrapped + off, f64:             \
+  ** [h][x a][- imm][off -]; and mem[ea] += x * mem[eb] with                \
+  ** eb = (b + immb) wrapped + off2: [h][x b][a immb][imm off2][off -]      \
+  ** after mul_ldsi (8 cells), after a plain mul_ld (immb 0, 7 cells). */   \
+  X(f64_add_ldsist) X(f64_sub_ldsist) X(f64_mul_ldsist)                        \
+  X(f64_axpy_si2) X(f64_axpy_ld_si)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -48,6 +48,7 @@ typedef struct wfunc {
   uint32_t ncode;
   uint32_t index;            /* in the module's function space */
   uint32_t nparams, nresults;
+  uint32_t nlocals;          /* beyond the params */
   /* Slots [zero_from, zero_from + nzero) are zeroed on entry: the non-
   ** param locals, or only those that may be read before being written
   ** (see cc.zero_lo in compile.c).  The slot right after may be zeroed

@@ -511,11 +511,62 @@ static void test_calls(rusm_wasm_module *m3, rusm_wasm_module *m4) {
   rusm_wasm_linker_free(l);
 }
 
+/* Liveness over locals (compile.c): zeroing on entry only what may be read
+** before written, and skipped dead writes, over every kind of edge. */
+static void test_liveness(rusm_wasm_module *m5) {
+  rusm_wasm_error err;
+  rusm_wasm_instance *inst = rusm_wasm_instantiate(m5, NULL, &err);
+  CHECK(inst != NULL);
+  if (!inst) return;
+  static const struct { const char *name; int32_t arg, want; } cases[] = {
+      {"if", 0, 0},      {"if", 1, 5},       {"else", 1, 0},     {"else", 0, 5},
+      {"brif", 1, 0},    {"brif", 0, 5},     {"brtable", 0, 50}, {"brtable", 1, 1},
+      {"brtable", 2, 0}, {"brtable", 9, 0},  {"brtable2", 0, 0}, {"brtable2", 1, 3},
+      {"brtable2", 2, 100}, {"brtable2", 5, 100}, {"loop", 1, 0}, {"loop", 4, 3},
+      {"loop", 6, 10},   {"exit", 1, 0},     {"exit", 0, 9},     {"dead", 4, 13 + 42},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    rusm_wasm_val a = I32(cases[i].arg), r = I32(-1);
+    rusm_wasm_status st = call(inst, cases[i].name, &a, 1, &r, 1);
+    if (st != RUSM_WASM_RETURNED || r.of.i32 != cases[i].want)
+      fprintf(stderr, "liveness case %s(%d) = %d, want %d\n", cases[i].name, cases[i].arg, r.of.i32,
+              cases[i].want);
+    CHECK(st == RUSM_WASM_RETURNED && r.of.i32 == cases[i].want);
+  }
+  /* Lazy local + imm addresses: the base written while the address waits
+  ** on the stack, or while a local is bound to it; a local bound to itself
+  ** plus imm; merged read-modify-writes and axpys at local + imm. */
+  rusm_wasm_val a[3], r;
+  a[0] = I32(8);
+  CHECK(call(inst, "st_tee", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 192);
+  a[0] = I32(0);
+  CHECK(call(inst, "bind_flush", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 542);
+  CHECK(call(inst, "bind_flush2", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 542);
+  a[0] = I32(4);
+  CHECK(call(inst, "bind_self", a, 1, &r, 1) == RUSM_WASM_RETURNED && r.of.i32 == 84);
+  a[0] = I32(1000), a[1] = I32(2000), a[2] = F64(10);
+  CHECK(call(inst, "axpy", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.f64 == 32);
+  a[1] = I32(2008);
+  CHECK(call(inst, "axpy_ld", a, 3, &r, 1) == RUSM_WASM_RETURNED && r.of.f64 == 32);
+  a[0] = I32(65530);
+  CHECK(trap_of(inst, "axpy_ld", a, 3) == RUSM_WASM_TRAP_OOB_MEMORY);
+  a[0] = I32(1000), a[1] = I32(65530);
+  CHECK(trap_of(inst, "axpy", a, 3) == RUSM_WASM_TRAP_OOB_MEMORY);
+  a[0] = I32(1000), a[1] = F64(10);
+  CHECK(call(inst, "rmw", a, 2, &r, 1) == RUSM_WASM_RETURNED && r.of.f64 == 8);
+  a[0] = I32(-4);
+  CHECK(trap_of(inst, "rmw", a, 2) == RUSM_WASM_TRAP_NONE);
+  a[0] = I32(65530);
+  CHECK(trap_of(inst, "rmw", a, 2) == RUSM_WASM_TRAP_OOB_MEMORY);
+  rusm_wasm_instance_free(inst);
+}
+
 int main(void) {
   rusm_wasm_error err;
   rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
   rusm_wasm_module *m2 = rusm_wasm_module_load(m2_wasm, sizeof m2_wasm, &err);
-  if (!m1 || !m2) {
+  rusm_wasm_module *m5 = rusm_wasm_module_load(m5_wasm, sizeof m5_wasm, &err);
+  if (!m1 || !m2 || !m5) {
     fprintf(stderr, "load failed: %s\n", err.message);
     return 1;
   }
@@ -540,6 +591,7 @@ int main(void) {
   if (m3 && m4) test_calls(m3, m4);
   rusm_wasm_module_free(m3);
   rusm_wasm_module_free(m4);
+  test_liveness(m5);
   /* A second instance of the same module shares the translation but not
   ** the state. */
   rusm_wasm_instance *inst2 = rusm_wasm_instantiate(m1, l, &err);
@@ -553,6 +605,7 @@ int main(void) {
   rusm_wasm_linker_free(l);
   rusm_wasm_module_free(m1);
   rusm_wasm_module_free(m2);
+  rusm_wasm_module_free(m5);
   if (failures) {
     fprintf(stderr, "test_exec: %d failures\n", failures);
     return 1;
