@@ -64,6 +64,25 @@
   X(p##_abs) X(p##_neg) X(p##_ceil) X(p##_floor) X(p##_trunc)                  \
   X(p##_nearest) X(p##_sqrt)
 
+/* i32 chains: op1 from the list in WOP_CHAIN (its si or ss form), then op2
+** from the list in WOP_CH_B reading op1's result t as its left operand (or
+** as its right one when op2 commutes; rsub is z - t).  Four layouts per pair, in this order:
+**   si_s [h][x k1][z d]   si_i [h][x k1][d k2]
+**   ss_s [h][x y][z d]    ss_i [h][x y][d k2]
+** The translator computes the index of a pair from the positions in these
+** lists, so keep them and the order of the four layouts as they are. */
+#define WOP_CH_V(X, a, b)                                                      \
+  X(ch_##a##_##b##_si_s) X(ch_##a##_##b##_si_i) X(ch_##a##_##b##_ss_s)         \
+  X(ch_##a##_##b##_ss_i)
+#define WOP_CH_B(X, a)                                                         \
+  WOP_CH_V(X, a, add) WOP_CH_V(X, a, sub) WOP_CH_V(X, a, rsub)                 \
+  WOP_CH_V(X, a, mul) WOP_CH_V(X, a, and) WOP_CH_V(X, a, or)                   \
+  WOP_CH_V(X, a, xor) WOP_CH_V(X, a, shl) WOP_CH_V(X, a, shr_u)
+#define WOP_CHAIN(X)                                                           \
+  WOP_CH_B(X, add) WOP_CH_B(X, sub) WOP_CH_B(X, mul) WOP_CH_B(X, and)          \
+  WOP_CH_B(X, or) WOP_CH_B(X, xor) WOP_CH_B(X, shl) WOP_CH_B(X, shr_u)
+#define WOP_CH_NOP2 9
+
 #define WOPS(X)                                                                \
   X(unreachable) X(halt) X(loop_head) X(br) X(br_if_nz) X(br_if_z)             \
   X(br_if_nz64) X(br_if_z64) X(br_table) X(return) X(return1)                  \
@@ -171,7 +190,10 @@
   X(ld32_sit) X(ld64_sit) X(ld8s32_sit) X(ld8u_sit) X(ld16s32_sit)             \
   X(ld16u_sit) X(ld8s64_sit) X(ld16s64_sit) X(ld32s64_sit)                      \
   /* A copy then a branch on a 32-bit condition: [h][s d][c -][target]. */ \
-  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)
+  X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)     \
+  /* i32 chains d = (x op1 y) op2 z: op1's result, a stack temporary, is    \
+  ** only read by op2 (see WOP_CHAIN). */                                    \
+  WOP_CHAIN(X)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
