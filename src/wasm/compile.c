@@ -516,19 +516,32 @@ static uint32_t emit_cond_branch(cc *c, bool when_true) {
   return at + 2;
 }
 
-/* A loop tail "i32.add; backward compare-branch on its result": the add
-** (3 cells) and the branch (3 cells) become one 6-cell instruction, the
-** branch target staying in the last cell (where it is patched). */
+/* A loop tail "i32.add; backward compare-branch on its result" (or a
+** backward br_if testing it): the add (3 cells) and the branch (3 cells)
+** become one 6-cell instruction, the branch target staying in the last
+** cell (where it is patched). */
 static void fuse_loop_tail(cc *c, int bop) {
   uint32_t b = c->br_at, p = c->prev_ins;
-  if (c->bad || bop < WOP_brcb_i32_eq_ss || bop > WOP_brcb_i32_ge_u_si) return;
+  bool test = bop == WOP_br_if_nz_back || bop == WOP_br_if_z_back;
+  if (c->bad || ((bop < WOP_brcb_i32_eq_ss || bop > WOP_brcb_i32_ge_u_si) && !test)) return;
   if (p == NONE || p + 3 != b || c->last_ins != b || b + 3 != c->ncode || c->last_label > p) return;
   int base;
-  if (c->code[p].h == c->H[WOP_i32_add_si]) base = WOP_addi_brcb_eq_ss;
+  bool imm = c->code[p].h == c->H[WOP_i32_add_si];
+  if (imm) base = WOP_addi_brcb_eq_ss;
   else if (c->code[p].h == c->H[WOP_i32_add_ss]) base = WOP_adds_brcb_eq_ss;
   else return;
   uint32_t d = get_opnd(c, p, 2);
   if (get_opnd(c, b, 0) != d) return;
+  if (test) {
+    /* "i32.add; br_if" on the sum (loops counting up to zero): the
+    ** branch's condition operand is left unused. */
+    bool nz = bop == WOP_br_if_nz_back;
+    c->code[p].h = c->H[imm ? (nz ? WOP_addi_brnzb : WOP_addi_brzb) : (nz ? WOP_adds_brnzb : WOP_adds_brzb)];
+    c->code[b].u64 = 0;
+    c->dst_at = NONE;
+    c->cmp_at = NONE;
+    return;
+  }
   uint32_t y = get_opnd(c, b, 1);
   c->code[p].h = c->H[base + (bop - WOP_brcb_i32_eq_ss)];
   opnd(c, p, 3, y);

@@ -1149,6 +1149,18 @@ L_mov_br_if_z_back:
   CHAIN_B(add) CHAIN_B(sub) CHAIN_B(mul) CHAIN_B(and)
   CHAIN_B(or) CHAIN_B(xor) CHAIN_B(shl) CHAIN_B(shr_u)
 
+#define ABR(p, name, ADD, cond)                                                \
+  L_##p##_##name##b: {                                                         \
+    uint32_t x = S(0).u32 + (ADD);                                             \
+    S(2).u64 = x;                                                              \
+    if (cond) { pc = pc[5].tgt; BACK(); }                                      \
+    DISPATCH(6);                                                               \
+  }
+  ABR(addi, brnz, A(1), x != 0)
+  ABR(addi, brz, A(1), x == 0)
+  ABR(adds, brnz, S(1).u32, x != 0)
+  ABR(adds, brz, S(1).u32, x == 0)
+
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL
 out_of_fuel_back:

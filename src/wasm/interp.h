@@ -193,7 +193,10 @@
   X(mov_br_if_nz) X(mov_br_if_z) X(mov_br_if_nz_back) X(mov_br_if_z_back)     \
   /* i32 chains d = (x op1 y) op2 z: op1's result, a stack temporary, is    \
   ** only read by op2 (see WOP_CHAIN). */                                    \
-  WOP_CHAIN(X)
+  WOP_CHAIN(X)                                                                 \
+  /* Loop tails d = x + imm (addi) or x + z (adds), then a backward branch  \
+  ** if d != 0 (nz) or d == 0 (z): [h][x imm|z][d -][-][-][target]. */      \
+  X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
