@@ -568,19 +568,32 @@ static uint32_t emit_cond_branch(cc *c, bool when_true) {
   return at + 2;
 }
 
-/* A loop tail "i32.add; backward compare-branch on its result": the add
-** (3 cells) and the branch (3 cells) become one 6-cell instruction, the
-** branch target staying in the last cell (where it is patched). */
+/* A loop tail "i32.add; backward compare-branch on its result" (or a
+** backward br_if testing it): the add (3 cells) and the branch (3 cells)
+** become one 6-cell instruction, the branch target staying in the last
+** cell (where it is patched). */
 static void fuse_loop_tail(cc *c, int bop) {
   uint32_t b = c->br_at, p = c->prev_ins;
-  if (c->bad || bop < WOP_brcb_i32_eq_ss || bop > WOP_brcb_i32_ge_u_si) return;
+  bool test = bop == WOP_br_if_nz_back || bop == WOP_br_if_z_back;
+  if (c->bad || ((bop < WOP_brcb_i32_eq_ss || bop > WOP_brcb_i32_ge_u_si) && !test)) return;
   if (p == NONE || p + 3 != b || c->last_ins != b || b + 3 != c->ncode || c->last_label > p) return;
   int base;
-  if (c->code[p].h == c->H[WOP_i32_add_si]) base = WOP_addi_brcb_eq_ss;
+  bool imm = c->code[p].h == c->H[WOP_i32_add_si];
+  if (imm) base = WOP_addi_brcb_eq_ss;
   else if (c->code[p].h == c->H[WOP_i32_add_ss]) base = WOP_adds_brcb_eq_ss;
   else return;
   uint32_t d = get_opnd(c, p, 2);
   if (get_opnd(c, b, 0) != d) return;
+  if (test) {
+    /* "i32.add; br_if" on the sum (loops counting up to zero): the
+    ** branch's condition operand is left unused. */
+    bool nz = bop == WOP_br_if_nz_back;
+    c->code[p].h = c->H[imm ? (nz ? WOP_addi_brnzb : WOP_addi_brzb) : (nz ? WOP_adds_brnzb : WOP_adds_brzb)];
+    c->code[b].u64 = 0;
+    c->dst_at = NONE;
+    c->cmp_at = NONE;
+    return;
+  }
   uint32_t y = get_opnd(c, b, 1);
   c->code[p].h = c->H[base + (bop - WOP_brcb_i32_eq_ss)];
   opnd(c, p, 3, y);
@@ -956,6 +969,68 @@ static void push_addi(cc *c) {
   push(c, CE_ADDI, a.idx, imm);
 }
 
+/* i32 chains (interp.h WOP_CHAIN): the positions of op1 and op2 in its
+** lists, as slot/slot forms; op2 also has rsub (z - t) after sub. */
+static const int chain_op1[] = {WOP_i32_add_ss, WOP_i32_sub_ss, WOP_i32_mul_ss, WOP_i32_and_ss,
+                                WOP_i32_or_ss,  WOP_i32_xor_ss, WOP_i32_shl_ss, WOP_i32_shr_u_ss};
+enum { CH_ADD, CH_SUB, CH_RSUB, CH_MUL, CH_AND, CH_OR, CH_XOR, CH_SHL, CH_SHR_U };
+
+/* The chain position of op2 (slot/slot form) with the temporary on the
+** left (right = false) or on the right; -1 if no chain form computes it. */
+static int chain_op2(int op_ss, bool right) {
+  switch (op_ss) {
+  case WOP_i32_add_ss: return CH_ADD;
+  case WOP_i32_sub_ss: return right ? CH_RSUB : CH_SUB;
+  case WOP_i32_mul_ss: return CH_MUL;
+  case WOP_i32_and_ss: return CH_AND;
+  case WOP_i32_or_ss: return CH_OR;
+  case WOP_i32_xor_ss: return CH_XOR;
+  case WOP_i32_shl_ss: return right ? -1 : CH_SHL;
+  case WOP_i32_shr_u_ss: return right ? -1 : CH_SHR_U;
+  default: return -1;
+  }
+}
+
+/* i32 op2 whose operand is the result of the i32 op1 just emitted (a plain
+** slot/slot or slot/imm instruction with nothing after it): rewrites op1
+** in place into one chain instruction.  False if the pattern is not there. */
+static bool chain(cc *c, int op_ss) {
+  if (c->bad || c->dst_at == NONE || c->dst_end != c->ncode || c->last_label > c->dst_at ||
+      c->dst_opnd != 2 || c->dst_at + 3 != c->ncode)
+    return false;
+  uint32_t ha = c->nst - 2, at = c->dst_at;
+  for (int which = 0; which < 2; which++) {
+    centry t = c->st[ha + which], z = c->st[ha + 1 - which];
+    if (t.kind != CE_STK || get_opnd(c, at, 2) != slot_at(c, ha + which)) continue;
+    if (z.kind != CE_STK && z.kind != CE_LOC && z.kind != CE_CONST) return false;
+    int o2 = chain_op2(op_ss, which == 1);
+    if (o2 < 0) return false;
+    int o1 = -1;
+    bool si = false;
+    for (int k = 0; k < (int)(sizeof chain_op1 / sizeof chain_op1[0]) && o1 < 0; k++) {
+      if (c->code[at].h == c->H[chain_op1[k]]) o1 = k;
+      else if (c->code[at].h == c->H[chain_op1[k] + 1]) o1 = k, si = true;
+    }
+    if (o1 < 0) return false;
+    bool imm = z.kind == CE_CONST;
+    uint32_t d = slot_at(c, ha);
+    if (imm) {
+      opnd(c, at, 2, d);
+      opnd(c, at, 3, (uint32_t)z.imm);
+    } else {
+      opnd(c, at, 2, slot_of(c, ha + 1 - which)); /* a local or a temp: emits nothing */
+      opnd(c, at, 3, d);
+    }
+    int form = (si ? 0 : 2) + (imm ? 1 : 0);
+    c->code[at].h = c->H[WOP_ch_add_add_si_s + (o1 * WOP_CH_NOP2 + o2) * 4 + form];
+    pop_n(c, 2);
+    push_stk(c);
+    set_dst(c, at, imm ? 2 : 3);
+    return true;
+  }
+  return false;
+}
+
 static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) {
   uint32_t ha = c->nst - 2;
   centry a = c->st[ha], b = c->st[ha + 1];
@@ -1032,6 +1107,7 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
     set_dst(c, at, 2);
     return;
   }
+  if (!is64 && cmp_kind < 0 && chain(c, op_ss)) return;
   if (b.kind == CE_CONST && fits_imm(b.imm, is64)) {
     sa = slot_of(c, ha);
     at = emit(c, op_ss + 1, 3);

@@ -1204,6 +1204,57 @@ L_call1:
   AXPY2(axpy_si2, 8)
   AXPY2(axpy_ld_si, 7)
 
+  /* ------------------------------------------------------------ chains */
+  /* i32 chains (interp.h): t = x op1 (y | k1), d = t op2 (z | k2). */
+#define CH_add(a, b) ((a) + (b))
+#define CH_sub(a, b) ((a) - (b))
+#define CH_rsub(a, b) ((b) - (a))
+#define CH_mul(a, b) ((a) * (b))
+#define CH_and(a, b) ((a) & (b))
+#define CH_or(a, b) ((a) | (b))
+#define CH_xor(a, b) ((a) ^ (b))
+#define CH_shl(a, b) ((a) << ((b) & 31))
+#define CH_shr_u(a, b) ((a) >> ((b) & 31))
+#define CHAIN_V(o1, o2)                                                        \
+  L_ch_##o1##_##o2##_si_s: {                                                   \
+    uint32_t t = CH_##o1(S(0).u32, A(1));                                      \
+    S(3).u64 = (uint32_t)CH_##o2(t, S(2).u32);                                 \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_ch_##o1##_##o2##_si_i: {                                                   \
+    uint32_t t = CH_##o1(S(0).u32, A(1));                                      \
+    S(2).u64 = (uint32_t)CH_##o2(t, A(3));                                     \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_ch_##o1##_##o2##_ss_s: {                                                   \
+    uint32_t t = CH_##o1(S(0).u32, S(1).u32);                                  \
+    S(3).u64 = (uint32_t)CH_##o2(t, S(2).u32);                                 \
+    DISPATCH(3);                                                               \
+  }                                                                            \
+  L_ch_##o1##_##o2##_ss_i: {                                                   \
+    uint32_t t = CH_##o1(S(0).u32, S(1).u32);                                  \
+    S(2).u64 = (uint32_t)CH_##o2(t, A(3));                                     \
+    DISPATCH(3);                                                               \
+  }
+#define CHAIN_B(o1)                                                            \
+  CHAIN_V(o1, add) CHAIN_V(o1, sub) CHAIN_V(o1, rsub) CHAIN_V(o1, mul)         \
+  CHAIN_V(o1, and) CHAIN_V(o1, or) CHAIN_V(o1, xor) CHAIN_V(o1, shl)           \
+  CHAIN_V(o1, shr_u)
+  CHAIN_B(add) CHAIN_B(sub) CHAIN_B(mul) CHAIN_B(and)
+  CHAIN_B(or) CHAIN_B(xor) CHAIN_B(shl) CHAIN_B(shr_u)
+
+#define ABR(p, name, ADD, cond)                                                \
+  L_##p##_##name##b: {                                                         \
+    uint32_t x = S(0).u32 + (ADD);                                             \
+    S(2).u64 = x;                                                              \
+    if (cond) { pc = pc[5].tgt; BACK(); }                                      \
+    DISPATCH(6);                                                               \
+  }
+  ABR(addi, brnz, A(1), x != 0)
+  ABR(addi, brz, A(1), x == 0)
+  ABR(adds, brnz, S(1).u32, x != 0)
+  ABR(adds, brz, S(1).u32, x == 0)
+
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL
 out_of_fuel_back:

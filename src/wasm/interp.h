@@ -64,6 +64,25 @@
   X(p##_abs) X(p##_neg) X(p##_ceil) X(p##_floor) X(p##_trunc)                  \
   X(p##_nearest) X(p##_sqrt)
 
+/* i32 chains: op1 from the list in WOP_CHAIN (its si or ss form), then op2
+** from the list in WOP_CH_B reading op1's result t as its left operand (or
+** as its right one when op2 commutes; rsub is z - t).  Four layouts per pair, in this order:
+**   si_s [h][x k1][z d]   si_i [h][x k1][d k2]
+**   ss_s [h][x y][z d]    ss_i [h][x y][d k2]
+** The translator computes the index of a pair from the positions in these
+** lists, so keep them and the order of the four layouts as they are. */
+#define WOP_CH_V(X, a, b)                                                      \
+  X(ch_##a##_##b##_si_s) X(ch_##a##_##b##_si_i) X(ch_##a##_##b##_ss_s)         \
+  X(ch_##a##_##b##_ss_i)
+#define WOP_CH_B(X, a)                                                         \
+  WOP_CH_V(X, a, add) WOP_CH_V(X, a, sub) WOP_CH_V(X, a, rsub)                 \
+  WOP_CH_V(X, a, mul) WOP_CH_V(X, a, and) WOP_CH_V(X, a, or)                   \
+  WOP_CH_V(X, a, xor) WOP_CH_V(X, a, shl) WOP_CH_V(X, a, shr_u)
+#define WOP_CHAIN(X)                                                           \
+  WOP_CH_B(X, add) WOP_CH_B(X, sub) WOP_CH_B(X, mul) WOP_CH_B(X, and)          \
+  WOP_CH_B(X, or) WOP_CH_B(X, xor) WOP_CH_B(X, shl) WOP_CH_B(X, shr_u)
+#define WOP_CH_NOP2 9
+
 #define WOPS(X)                                                                \
   X(unreachable) X(halt) X(loop_head) X(br) X(br_if_nz) X(br_if_z)             \
   X(br_if_nz64) X(br_if_z64) X(br_table) X(return) X(return1)                  \
@@ -180,7 +199,13 @@
   ** eb = (b + immb) wrapped + off2: [h][x b][a immb][imm off2][off -]      \
   ** after mul_ldsi (8 cells), after a plain mul_ld (immb 0, 7 cells). */   \
   X(f64_add_ldsist) X(f64_sub_ldsist) X(f64_mul_ldsist)                        \
-  X(f64_axpy_si2) X(f64_axpy_ld_si)
+  X(f64_axpy_si2) X(f64_axpy_ld_si)                                           \
+  /* i32 chains d = (x op1 y) op2 z: op1's result, a stack temporary, is    \
+  ** only read by op2 (see WOP_CHAIN). */                                    \
+  WOP_CHAIN(X)                                                                 \
+  /* Loop tails d = x + imm (addi) or x + z (adds), then a backward branch  \
+  ** if d != 0 (nz) or d == 0 (z): [h][x imm|z][d -][-][-][target]. */      \
+  X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -1,0 +1,198 @@
+/*
+** test_chains.c -- two i32 operations in a row, where the second reads the
+** result of the first (the translator merges most of these into one "chain"
+** instruction, or into an older superinstruction), against C arithmetic.
+** Every pair of add sub mul and or xor shl shr_u, with the first result on
+** the left or the right of the second, each operand from a local or a
+** constant, over inputs with high bits set, shift counts of 32 and more,
+** and wrapping products.  Then loop tails "add; br_if" on the sum.
+*/
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rusm/wasm.h>
+
+static int failures;
+
+static const uint8_t opcode[] = {0x6a, 0x6b, 0x6c, 0x71, 0x72, 0x73, 0x74, 0x76};
+static const char *const opname[] = {"add", "sub", "mul", "and", "or", "xor", "shl", "shr_u"};
+enum { NOPS = 8 };
+
+static uint32_t ref(int op, uint32_t a, uint32_t b) {
+  switch (op) {
+  case 0: return a + b;
+  case 1: return a - b;
+  case 2: return a * b;
+  case 3: return a & b;
+  case 4: return a | b;
+  case 5: return a ^ b;
+  case 6: return a << (b & 31);
+  default: return a >> (b & 31);
+  }
+}
+
+/* A body under construction. */
+typedef struct body {
+  uint8_t b[64];
+  size_t n;
+} body;
+
+static void put(body *x, uint8_t v) { x->b[x->n++] = v; }
+static void get_local(body *x, uint8_t i) { put(x, 0x20), put(x, i); }
+static void i32_const(body *x, int32_t v) {
+  put(x, 0x41);
+  for (;;) { /* signed LEB128 */
+    uint8_t byte = (uint8_t)(v & 0x7f);
+    v >>= 7;
+    bool done = (v == 0 && !(byte & 0x40)) || (v == -1 && (byte & 0x40));
+    put(x, done ? byte : (uint8_t)(byte | 0x80));
+    if (done) break;
+  }
+}
+
+/* Module: (func (export "f") (param i32 i32 i32) (result i32)
+** (local i32 * nlocals) <body>). */
+static size_t module_of(const body *x, uint8_t nlocals, uint8_t *out) {
+  static const uint8_t head[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,            /* magic, version */
+      0x01, 0x08, 0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, /* type */
+      0x03, 0x02, 0x01, 0x00,                                    /* function */
+      0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00};                  /* export */
+  size_t n = 0;
+  memcpy(out, head, sizeof head);
+  n = sizeof head;
+  uint8_t locals[3] = {0x01, nlocals, 0x7f};
+  size_t nl = nlocals ? 3 : 1;
+  if (!nlocals) locals[0] = 0x00;
+  size_t fn = nl + x->n + 1; /* locals + body + end */
+  out[n++] = 0x0a;
+  out[n++] = (uint8_t)(fn + 2);
+  out[n++] = 0x01;
+  out[n++] = (uint8_t)fn;
+  memcpy(out + n, locals, nl);
+  n += nl;
+  memcpy(out + n, x->b, x->n);
+  n += x->n;
+  out[n++] = 0x0b;
+  return n;
+}
+
+/* Calls f(a, b, c) of a fresh instance of the module; false if that fails. */
+static bool run_f(const body *x, uint8_t nlocals, const uint32_t in[3], uint32_t *out) {
+  uint8_t bytes[160];
+  size_t len = module_of(x, nlocals, bytes);
+  rusm_wasm_error err;
+  rusm_wasm_module *m = rusm_wasm_module_load(bytes, len, &err);
+  rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
+  bool ok = false;
+  if (inst) {
+    rusm_wasm_val args[3], res;
+    for (int a = 0; a < 3; a++) {
+      args[a].type = RUSM_WASM_I32;
+      args[a].of.i32 = (int32_t)in[a];
+    }
+    /* With a fuel budget: a wrong loop tail must fail, not hang. */
+    rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+    ok = e && rusm_wasm_exec_call(e, "f", args, 3, &err) == 0 &&
+         rusm_wasm_exec_run(e, 100000) == RUSM_WASM_RETURNED && rusm_wasm_exec_results(e, &res, 1) == 1;
+    if (ok) *out = (uint32_t)res.of.i32;
+    rusm_wasm_exec_free(e);
+  } else {
+    fprintf(stderr, "module: %s\n", err.message);
+  }
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_module_free(m);
+  return ok;
+}
+
+/* Shapes: how op1's operands (x, y) and op2's other operand z are given,
+** and on which side of op2 op1's result t is. */
+enum { Y_LOCAL = 1, Z_LOCAL = 2, T_RIGHT = 4 };
+
+static const uint32_t inputs[][3] = {
+    {0xdeadbeefu, 13u, 7u},         {5u, 33u, 0xffffffffu}, {0x80000000u, 31u, 3u},
+    {0x12345678u, 0xfffffff0u, 40u}, {0u, 0u, 0u},           {0xffffffffu, 1u, 0x7fffffffu},
+};
+static const int32_t consts[][2] = {{7, -3}, {33, 1000000}, {-1, 31}, {0x7fffffff, -65536}};
+
+static void check_one(int op1, int op2, int shape, const int32_t k[2]) {
+  body x = {{0}, 0};
+  if (shape & T_RIGHT) {
+    if (shape & Z_LOCAL) get_local(&x, 2);
+    else i32_const(&x, k[1]);
+  }
+  get_local(&x, 0);
+  if (shape & Y_LOCAL) get_local(&x, 1);
+  else i32_const(&x, k[0]);
+  put(&x, opcode[op1]);
+  if (!(shape & T_RIGHT)) {
+    if (shape & Z_LOCAL) get_local(&x, 2);
+    else i32_const(&x, k[1]);
+  }
+  put(&x, opcode[op2]);
+  for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+    const uint32_t *in = inputs[i];
+    uint32_t y = shape & Y_LOCAL ? in[1] : (uint32_t)k[0];
+    uint32_t z = shape & Z_LOCAL ? in[2] : (uint32_t)k[1];
+    uint32_t t = ref(op1, in[0], y);
+    uint32_t want = shape & T_RIGHT ? ref(op2, z, t) : ref(op2, t, z), got = 0;
+    if (!run_f(&x, 0, in, &got) || got != want) {
+      fprintf(stderr, "%s then %s, shape %d, input %zu: got %u, want %u\n", opname[op1],
+              opname[op2], shape, i, got, want);
+      failures++;
+    }
+  }
+}
+
+/* Loop tails "n = n + step (or + imm); br_if (n) or br_if (n == 0)":
+** f(n, step, -) = 3 * iterations, counting in C what the loop does. */
+static void check_loop_tail(bool imm, bool zero) {
+  static const int32_t starts[] = {-7, -1, 0, 5, -12};
+  static const int32_t steps[] = {1, 2, 3};
+  for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++)
+    for (size_t t = 0; t < sizeof steps / sizeof steps[0]; t++) {
+      int32_t step = imm ? 1 : steps[t];
+      body x = {{0}, 0};
+      put(&x, 0x03), put(&x, 0x40);                     /* loop */
+      get_local(&x, 3), i32_const(&x, 3), put(&x, 0x6a); /* acc += 3 */
+      put(&x, 0x21), put(&x, 3);
+      get_local(&x, 0);                                   /* n = n + step */
+      if (imm) i32_const(&x, 1);
+      else get_local(&x, 1);
+      put(&x, 0x6a);
+      put(&x, 0x22), put(&x, 0);                          /* local.tee n */
+      if (zero) put(&x, 0x45);                            /* i32.eqz */
+      put(&x, 0x0d), put(&x, 0);                          /* br_if 0 */
+      put(&x, 0x0b);                                      /* end */
+      get_local(&x, 3);
+      uint32_t n = (uint32_t)starts[s], iters = 0;
+      do {
+        iters++;
+        n += (uint32_t)step;
+      } while (zero ? n == 0 : n != 0 && iters < 1000);
+      if (iters >= 1000) continue; /* would not stop: skip */
+      uint32_t in[3] = {(uint32_t)starts[s], (uint32_t)step, 0}, got = 0;
+      if (!run_f(&x, 1, in, &got) || got != 3 * iters) {
+        fprintf(stderr, "loop tail (%s, %s), n %d step %d: got %u, want %u\n", imm ? "imm" : "local",
+                zero ? "zero" : "non-zero", starts[s], step, got, 3 * iters);
+        failures++;
+      }
+    }
+}
+
+int main(void) {
+  int cases = 0;
+  for (int op1 = 0; op1 < NOPS; op1++)
+    for (int op2 = 0; op2 < NOPS; op2++)
+      for (int shape = 0; shape < 8; shape++)
+        for (size_t k = 0; k < sizeof consts / sizeof consts[0]; k++, cases++)
+          check_one(op1, op2, shape, consts[k]);
+  for (int v = 0; v < 4; v++) check_loop_tail(v & 1, v & 2);
+  if (failures) {
+    fprintf(stderr, "test_chains: %d failures\n", failures);
+    return 1;
+  }
+  printf("test_chains: ok (%d modules)\n", cases);
+  return 0;
+}
