@@ -969,16 +969,17 @@ static void push_addi(cc *c) {
   push(c, CE_ADDI, a.idx, imm);
 }
 
-/* i32 chains (interp.h WOP_CHAIN): the positions of op1 and op2 in its
-** lists, as slot/slot forms; op2 also has rsub (z - t) after sub. */
+/* Chains (interp.h WOP_CHAIN_P): the positions of op1 and op2 in its
+** lists, as i32 slot/slot forms (the i64 forms are the same distance
+** from i64.add as these from i32.add); op2 also has rsub (z - t). */
 static const int chain_op1[] = {WOP_i32_add_ss, WOP_i32_sub_ss, WOP_i32_mul_ss, WOP_i32_and_ss,
                                 WOP_i32_or_ss,  WOP_i32_xor_ss, WOP_i32_shl_ss, WOP_i32_shr_u_ss};
 enum { CH_ADD, CH_SUB, CH_RSUB, CH_MUL, CH_AND, CH_OR, CH_XOR, CH_SHL, CH_SHR_U };
 
-/* The chain position of op2 (slot/slot form) with the temporary on the
-** left (right = false) or on the right; -1 if no chain form computes it. */
-static int chain_op2(int op_ss, bool right) {
-  switch (op_ss) {
+/* The chain position of op2 (i32 slot/slot form) with the temporary on
+** the left (right = false) or on the right; -1 if no chain computes it. */
+static int chain_op2(int op32, bool right) {
+  switch (op32) {
   case WOP_i32_add_ss: return CH_ADD;
   case WOP_i32_sub_ss: return right ? CH_RSUB : CH_SUB;
   case WOP_i32_mul_ss: return CH_MUL;
@@ -991,25 +992,28 @@ static int chain_op2(int op_ss, bool right) {
   }
 }
 
-/* i32 op2 whose operand is the result of the i32 op1 just emitted (a plain
-** slot/slot or slot/imm instruction with nothing after it): rewrites op1
-** in place into one chain instruction.  False if the pattern is not there. */
-static bool chain(cc *c, int op_ss) {
+/* op2 whose operand is the result of the op1 of the same width just
+** emitted (a plain slot/slot or slot/imm instruction with nothing after
+** it): rewrites op1 in place into one chain instruction.  False if the
+** pattern is not there. */
+static bool chain(cc *c, int op_ss, bool is64) {
   if (c->bad || c->dst_at == NONE || c->dst_end != c->ncode || c->last_label > c->dst_at ||
       c->dst_opnd != 2 || c->dst_at + 3 != c->ncode)
     return false;
+  int shift = is64 ? WOP_i64_add_ss - WOP_i32_add_ss : 0;
   uint32_t ha = c->nst - 2, at = c->dst_at;
   for (int which = 0; which < 2; which++) {
     centry t = c->st[ha + which], z = c->st[ha + 1 - which];
     if (t.kind != CE_STK || get_opnd(c, at, 2) != slot_at(c, ha + which)) continue;
     if (z.kind != CE_STK && z.kind != CE_LOC && z.kind != CE_CONST) return false;
-    int o2 = chain_op2(op_ss, which == 1);
+    if (z.kind == CE_CONST && !fits_imm(z.imm, is64)) return false;
+    int o2 = chain_op2(op_ss - shift, which == 1);
     if (o2 < 0) return false;
     int o1 = -1;
     bool si = false;
     for (int k = 0; k < (int)(sizeof chain_op1 / sizeof chain_op1[0]) && o1 < 0; k++) {
-      if (c->code[at].h == c->H[chain_op1[k]]) o1 = k;
-      else if (c->code[at].h == c->H[chain_op1[k] + 1]) o1 = k, si = true;
+      if (c->code[at].h == c->H[chain_op1[k] + shift]) o1 = k;
+      else if (c->code[at].h == c->H[chain_op1[k] + shift + 1]) o1 = k, si = true;
     }
     if (o1 < 0) return false;
     bool imm = z.kind == CE_CONST;
@@ -1022,7 +1026,8 @@ static bool chain(cc *c, int op_ss) {
       opnd(c, at, 3, d);
     }
     int form = (si ? 0 : 2) + (imm ? 1 : 0);
-    c->code[at].h = c->H[WOP_ch_add_add_si_s + (o1 * WOP_CH_NOP2 + o2) * 4 + form];
+    int base = is64 ? WOP_ch64_add_add_si_s : WOP_ch_add_add_si_s;
+    c->code[at].h = c->H[base + (o1 * WOP_CH_NOP2 + o2) * 4 + form];
     pop_n(c, 2);
     push_stk(c);
     set_dst(c, at, imm ? 2 : 3);
@@ -1107,7 +1112,7 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
     set_dst(c, at, 2);
     return;
   }
-  if (!is64 && cmp_kind < 0 && chain(c, op_ss)) return;
+  if (cmp_kind < 0 && chain(c, op_ss, is64)) return;
   if (b.kind == CE_CONST && fits_imm(b.imm, is64)) {
     sa = slot_of(c, ha);
     at = emit(c, op_ss + 1, 3);

@@ -1213,35 +1213,44 @@ L_call1:
 #define CH_and(a, b) ((a) & (b))
 #define CH_or(a, b) ((a) | (b))
 #define CH_xor(a, b) ((a) ^ (b))
-#define CH_shl(a, b) ((a) << ((b) & 31))
-#define CH_shr_u(a, b) ((a) >> ((b) & 31))
-#define CHAIN_V(o1, o2)                                                        \
-  L_ch_##o1##_##o2##_si_s: {                                                   \
-    uint32_t t = CH_##o1(S(0).u32, A(1));                                      \
-    S(3).u64 = (uint32_t)CH_##o2(t, S(2).u32);                                 \
+#define CH_shl(a, b) ((a) << ((b) & (sizeof(a) * 8 - 1)))
+#define CH_shr_u(a, b) ((a) >> ((b) & (sizeof(a) * 8 - 1)))
+/* p: label prefix, T: the width's type, F: its slot field, K(i): operand
+** i as an immediate of that width. */
+#define CHAIN_V(p, T, F, K, o1, o2)                                            \
+  L_##p##_##o1##_##o2##_si_s: {                                                \
+    T t = CH_##o1(S(0).F, K(1));                                               \
+    S(3).u64 = (T)CH_##o2(t, S(2).F);                                          \
     DISPATCH(3);                                                               \
   }                                                                            \
-  L_ch_##o1##_##o2##_si_i: {                                                   \
-    uint32_t t = CH_##o1(S(0).u32, A(1));                                      \
-    S(2).u64 = (uint32_t)CH_##o2(t, A(3));                                     \
+  L_##p##_##o1##_##o2##_si_i: {                                                \
+    T t = CH_##o1(S(0).F, K(1));                                               \
+    S(2).u64 = (T)CH_##o2(t, K(3));                                            \
     DISPATCH(3);                                                               \
   }                                                                            \
-  L_ch_##o1##_##o2##_ss_s: {                                                   \
-    uint32_t t = CH_##o1(S(0).u32, S(1).u32);                                  \
-    S(3).u64 = (uint32_t)CH_##o2(t, S(2).u32);                                 \
+  L_##p##_##o1##_##o2##_ss_s: {                                                \
+    T t = CH_##o1(S(0).F, S(1).F);                                             \
+    S(3).u64 = (T)CH_##o2(t, S(2).F);                                          \
     DISPATCH(3);                                                               \
   }                                                                            \
-  L_ch_##o1##_##o2##_ss_i: {                                                   \
-    uint32_t t = CH_##o1(S(0).u32, S(1).u32);                                  \
-    S(2).u64 = (uint32_t)CH_##o2(t, A(3));                                     \
+  L_##p##_##o1##_##o2##_ss_i: {                                                \
+    T t = CH_##o1(S(0).F, S(1).F);                                             \
+    S(2).u64 = (T)CH_##o2(t, K(3));                                            \
     DISPATCH(3);                                                               \
   }
-#define CHAIN_B(o1)                                                            \
-  CHAIN_V(o1, add) CHAIN_V(o1, sub) CHAIN_V(o1, rsub) CHAIN_V(o1, mul)         \
-  CHAIN_V(o1, and) CHAIN_V(o1, or) CHAIN_V(o1, xor) CHAIN_V(o1, shl)           \
-  CHAIN_V(o1, shr_u)
-  CHAIN_B(add) CHAIN_B(sub) CHAIN_B(mul) CHAIN_B(and)
-  CHAIN_B(or) CHAIN_B(xor) CHAIN_B(shl) CHAIN_B(shr_u)
+#define CHAIN_B(p, T, F, K, o1)                                                \
+  CHAIN_V(p, T, F, K, o1, add) CHAIN_V(p, T, F, K, o1, sub)                    \
+  CHAIN_V(p, T, F, K, o1, rsub) CHAIN_V(p, T, F, K, o1, mul)                   \
+  CHAIN_V(p, T, F, K, o1, and) CHAIN_V(p, T, F, K, o1, or)                     \
+  CHAIN_V(p, T, F, K, o1, xor) CHAIN_V(p, T, F, K, o1, shl)                    \
+  CHAIN_V(p, T, F, K, o1, shr_u)
+#define CHAIN_P(p, T, F, K)                                                    \
+  CHAIN_B(p, T, F, K, add) CHAIN_B(p, T, F, K, sub) CHAIN_B(p, T, F, K, mul)   \
+  CHAIN_B(p, T, F, K, and) CHAIN_B(p, T, F, K, or) CHAIN_B(p, T, F, K, xor)    \
+  CHAIN_B(p, T, F, K, shl) CHAIN_B(p, T, F, K, shr_u)
+#define CH_K32(i) A(i)
+#define CH_K64(i) ((uint64_t)(int64_t)(int32_t)A(i))
+  CHAIN_P(ch, uint32_t, u32, CH_K32)
 
 #define ABR(p, name, ADD, cond)                                                \
   L_##p##_##name##b: {                                                         \
@@ -1254,6 +1263,7 @@ L_call1:
   ABR(addi, brz, A(1), x == 0)
   ABR(adds, brnz, S(1).u32, x != 0)
   ABR(adds, brz, S(1).u32, x == 0)
+  CHAIN_P(ch64, uint64_t, u64, CH_K64)
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL

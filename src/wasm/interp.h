@@ -64,23 +64,27 @@
   X(p##_abs) X(p##_neg) X(p##_ceil) X(p##_floor) X(p##_trunc)                  \
   X(p##_nearest) X(p##_sqrt)
 
-/* i32 chains: op1 from the list in WOP_CHAIN (its si or ss form), then op2
-** from the list in WOP_CH_B reading op1's result t as its left operand (or
-** as its right one when op2 commutes; rsub is z - t).  Four layouts per pair, in this order:
+/* Chains (ch: i32, ch64: i64): op1 from the list in WOP_CHAIN_P (its si or
+** ss form), then op2 of the same width from the list in WOP_CH_B reading
+** op1's result t as its left operand (or as its right one when op2
+** commutes; rsub is z - t).  Immediates are 32-bit, sign-extended.  Four layouts per pair, in this order:
 **   si_s [h][x k1][z d]   si_i [h][x k1][d k2]
 **   ss_s [h][x y][z d]    ss_i [h][x y][d k2]
 ** The translator computes the index of a pair from the positions in these
 ** lists, so keep them and the order of the four layouts as they are. */
-#define WOP_CH_V(X, a, b)                                                      \
-  X(ch_##a##_##b##_si_s) X(ch_##a##_##b##_si_i) X(ch_##a##_##b##_ss_s)         \
-  X(ch_##a##_##b##_ss_i)
-#define WOP_CH_B(X, a)                                                         \
-  WOP_CH_V(X, a, add) WOP_CH_V(X, a, sub) WOP_CH_V(X, a, rsub)                 \
-  WOP_CH_V(X, a, mul) WOP_CH_V(X, a, and) WOP_CH_V(X, a, or)                   \
-  WOP_CH_V(X, a, xor) WOP_CH_V(X, a, shl) WOP_CH_V(X, a, shr_u)
-#define WOP_CHAIN(X)                                                           \
-  WOP_CH_B(X, add) WOP_CH_B(X, sub) WOP_CH_B(X, mul) WOP_CH_B(X, and)          \
-  WOP_CH_B(X, or) WOP_CH_B(X, xor) WOP_CH_B(X, shl) WOP_CH_B(X, shr_u)
+#define WOP_CH_V(X, p, a, b)                                                   \
+  X(p##_##a##_##b##_si_s) X(p##_##a##_##b##_si_i) X(p##_##a##_##b##_ss_s)      \
+  X(p##_##a##_##b##_ss_i)
+#define WOP_CH_B(X, p, a)                                                      \
+  WOP_CH_V(X, p, a, add) WOP_CH_V(X, p, a, sub) WOP_CH_V(X, p, a, rsub)        \
+  WOP_CH_V(X, p, a, mul) WOP_CH_V(X, p, a, and) WOP_CH_V(X, p, a, or)          \
+  WOP_CH_V(X, p, a, xor) WOP_CH_V(X, p, a, shl) WOP_CH_V(X, p, a, shr_u)
+#define WOP_CHAIN_P(X, p)                                                      \
+  WOP_CH_B(X, p, add) WOP_CH_B(X, p, sub) WOP_CH_B(X, p, mul)                  \
+  WOP_CH_B(X, p, and) WOP_CH_B(X, p, or) WOP_CH_B(X, p, xor)                   \
+  WOP_CH_B(X, p, shl) WOP_CH_B(X, p, shr_u)
+#define WOP_CHAIN(X) WOP_CHAIN_P(X, ch)
+#define WOP_CHAIN64(X) WOP_CHAIN_P(X, ch64)
 #define WOP_CH_NOP2 9
 
 #define WOPS(X)                                                                \
@@ -205,7 +209,9 @@
   WOP_CHAIN(X)                                                                 \
   /* Loop tails d = x + imm (addi) or x + z (adds), then a backward branch  \
   ** if d != 0 (nz) or d == 0 (z): [h][x imm|z][d -][-][-][target]. */      \
-  X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)
+  X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)                       \
+  /* i64 chains (see WOP_CHAIN_P). */                                          \
+  WOP_CHAIN64(X)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -1,11 +1,12 @@
 /*
-** test_chains.c -- two i32 operations in a row, where the second reads the
-** result of the first (the translator merges most of these into one "chain"
-** instruction, or into an older superinstruction), against C arithmetic.
+** test_chains.c -- two i32 (or two i64) operations in a row, where the
+** second reads the result of the first (the translator merges most of these
+** into one "chain" instruction, or into an older superinstruction), against
+** C arithmetic.
 ** Every pair of add sub mul and or xor shl shr_u, with the first result on
 ** the left or the right of the second, each operand from a local or a
-** constant, over inputs with high bits set, shift counts of 32 and more,
-** and wrapping products.  Then loop tails "add; br_if" on the sum.
+** constant (for i64 also one too wide for an immediate), over inputs with
+** high bits set, shift counts past the width, and wrapping products.  Then loop tails "add; br_if" on the sum.
 */
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,21 +16,28 @@
 
 static int failures;
 
-static const uint8_t opcode[] = {0x6a, 0x6b, 0x6c, 0x71, 0x72, 0x73, 0x74, 0x76};
+static const uint8_t opcode32[] = {0x6a, 0x6b, 0x6c, 0x71, 0x72, 0x73, 0x74, 0x76};
+static const uint8_t opcode64[] = {0x7c, 0x7d, 0x7e, 0x83, 0x84, 0x85, 0x86, 0x88};
 static const char *const opname[] = {"add", "sub", "mul", "and", "or", "xor", "shl", "shr_u"};
 enum { NOPS = 8 };
 
-static uint32_t ref(int op, uint32_t a, uint32_t b) {
+/* The width under test: i64 if set, else i32 (values are then 32-bit). */
+static bool w64;
+
+static uint64_t ref(int op, uint64_t a, uint64_t b) {
+  uint64_t mask = w64 ? ~0ull : 0xffffffffull, bits = w64 ? 63 : 31, r;
+  a &= mask, b &= mask;
   switch (op) {
-  case 0: return a + b;
-  case 1: return a - b;
-  case 2: return a * b;
-  case 3: return a & b;
-  case 4: return a | b;
-  case 5: return a ^ b;
-  case 6: return a << (b & 31);
-  default: return a >> (b & 31);
+  case 0: r = a + b; break;
+  case 1: r = a - b; break;
+  case 2: r = a * b; break;
+  case 3: r = a & b; break;
+  case 4: r = a | b; break;
+  case 5: r = a ^ b; break;
+  case 6: r = a << (b & bits); break;
+  default: r = a >> (b & bits); break;
   }
+  return r & mask;
 }
 
 /* A body under construction. */
@@ -40,8 +48,8 @@ typedef struct body {
 
 static void put(body *x, uint8_t v) { x->b[x->n++] = v; }
 static void get_local(body *x, uint8_t i) { put(x, 0x20), put(x, i); }
-static void i32_const(body *x, int32_t v) {
-  put(x, 0x41);
+static void const_of(body *x, int64_t v) {
+  put(x, w64 ? 0x42 : 0x41);
   for (;;) { /* signed LEB128 */
     uint8_t byte = (uint8_t)(v & 0x7f);
     v >>= 7;
@@ -51,8 +59,8 @@ static void i32_const(body *x, int32_t v) {
   }
 }
 
-/* Module: (func (export "f") (param i32 i32 i32) (result i32)
-** (local i32 * nlocals) <body>). */
+/* Module: (func (export "f") (param T T T) (result T) (local T * nlocals)
+** <body>), T the width under test. */
 static size_t module_of(const body *x, uint8_t nlocals, uint8_t *out) {
   static const uint8_t head[] = {
       0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,            /* magic, version */
@@ -62,7 +70,9 @@ static size_t module_of(const body *x, uint8_t nlocals, uint8_t *out) {
   size_t n = 0;
   memcpy(out, head, sizeof head);
   n = sizeof head;
-  uint8_t locals[3] = {0x01, nlocals, 0x7f};
+  uint8_t t = w64 ? 0x7e : 0x7f;
+  out[13] = out[14] = out[15] = out[17] = t;
+  uint8_t locals[3] = {0x01, nlocals, t};
   size_t nl = nlocals ? 3 : 1;
   if (!nlocals) locals[0] = 0x00;
   size_t fn = nl + x->n + 1; /* locals + body + end */
@@ -79,7 +89,7 @@ static size_t module_of(const body *x, uint8_t nlocals, uint8_t *out) {
 }
 
 /* Calls f(a, b, c) of a fresh instance of the module; false if that fails. */
-static bool run_f(const body *x, uint8_t nlocals, const uint32_t in[3], uint32_t *out) {
+static bool run_f(const body *x, uint8_t nlocals, const uint64_t in[3], uint64_t *out) {
   uint8_t bytes[160];
   size_t len = module_of(x, nlocals, bytes);
   rusm_wasm_error err;
@@ -89,14 +99,15 @@ static bool run_f(const body *x, uint8_t nlocals, const uint32_t in[3], uint32_t
   if (inst) {
     rusm_wasm_val args[3], res;
     for (int a = 0; a < 3; a++) {
-      args[a].type = RUSM_WASM_I32;
-      args[a].of.i32 = (int32_t)in[a];
+      args[a].type = w64 ? RUSM_WASM_I64 : RUSM_WASM_I32;
+      if (w64) args[a].of.i64 = (int64_t)in[a];
+      else args[a].of.i32 = (int32_t)in[a];
     }
     /* With a fuel budget: a wrong loop tail must fail, not hang. */
     rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
     ok = e && rusm_wasm_exec_call(e, "f", args, 3, &err) == 0 &&
          rusm_wasm_exec_run(e, 100000) == RUSM_WASM_RETURNED && rusm_wasm_exec_results(e, &res, 1) == 1;
-    if (ok) *out = (uint32_t)res.of.i32;
+    if (ok) *out = w64 ? (uint64_t)res.of.i64 : (uint32_t)res.of.i32;
     rusm_wasm_exec_free(e);
   } else {
     fprintf(stderr, "module: %s\n", err.message);
@@ -110,39 +121,45 @@ static bool run_f(const body *x, uint8_t nlocals, const uint32_t in[3], uint32_t
 ** and on which side of op2 op1's result t is. */
 enum { Y_LOCAL = 1, Z_LOCAL = 2, T_RIGHT = 4 };
 
-static const uint32_t inputs[][3] = {
+static const uint64_t inputs[][3] = {
     {0xdeadbeefu, 13u, 7u},         {5u, 33u, 0xffffffffu}, {0x80000000u, 31u, 3u},
     {0x12345678u, 0xfffffff0u, 40u}, {0u, 0u, 0u},           {0xffffffffu, 1u, 0x7fffffffu},
+    {0x8000000000000001ull, 65u, 0xfedcba9876543210ull}, {0xffffffff00000000ull, 63u, 0x100000000ull},
 };
-static const int32_t consts[][2] = {{7, -3}, {33, 1000000}, {-1, 31}, {0x7fffffff, -65536}};
+static const int64_t consts[][2] = {{7, -3}, {33, 1000000}, {-1, 31}, {0x7fffffff, -65536},
+                                    {0x123456789ll, 0x7fffffffffffll}};
 
-static void check_one(int op1, int op2, int shape, const int32_t k[2]) {
+/* False if the case does not exist at this width (nothing checked). */
+static bool check_one(int op1, int op2, int shape, const int64_t k[2]) {
+  const uint8_t *opcode = w64 ? opcode64 : opcode32;
+  if (!w64 && (k[0] != (int32_t)k[0] || k[1] != (int32_t)k[1])) return false;
   body x = {{0}, 0};
   if (shape & T_RIGHT) {
     if (shape & Z_LOCAL) get_local(&x, 2);
-    else i32_const(&x, k[1]);
+    else const_of(&x, k[1]);
   }
   get_local(&x, 0);
   if (shape & Y_LOCAL) get_local(&x, 1);
-  else i32_const(&x, k[0]);
+  else const_of(&x, k[0]);
   put(&x, opcode[op1]);
   if (!(shape & T_RIGHT)) {
     if (shape & Z_LOCAL) get_local(&x, 2);
-    else i32_const(&x, k[1]);
+    else const_of(&x, k[1]);
   }
   put(&x, opcode[op2]);
   for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
-    const uint32_t *in = inputs[i];
-    uint32_t y = shape & Y_LOCAL ? in[1] : (uint32_t)k[0];
-    uint32_t z = shape & Z_LOCAL ? in[2] : (uint32_t)k[1];
-    uint32_t t = ref(op1, in[0], y);
-    uint32_t want = shape & T_RIGHT ? ref(op2, z, t) : ref(op2, t, z), got = 0;
+    const uint64_t *in = inputs[i];
+    uint64_t y = shape & Y_LOCAL ? in[1] : (uint64_t)k[0];
+    uint64_t z = shape & Z_LOCAL ? in[2] : (uint64_t)k[1];
+    uint64_t t = ref(op1, in[0], y);
+    uint64_t want = shape & T_RIGHT ? ref(op2, z, t) : ref(op2, t, z), got = 0;
     if (!run_f(&x, 0, in, &got) || got != want) {
-      fprintf(stderr, "%s then %s, shape %d, input %zu: got %u, want %u\n", opname[op1],
-              opname[op2], shape, i, got, want);
+      fprintf(stderr, "i%d: %s then %s, shape %d, input %zu: got %llu, want %llu\n", w64 ? 64 : 32,
+              opname[op1], opname[op2], shape, i, (unsigned long long)got, (unsigned long long)want);
       failures++;
     }
   }
+  return true;
 }
 
 /* Loop tails "n = n + step (or + imm); br_if (n) or br_if (n == 0)":
@@ -155,10 +172,10 @@ static void check_loop_tail(bool imm, bool zero) {
       int32_t step = imm ? 1 : steps[t];
       body x = {{0}, 0};
       put(&x, 0x03), put(&x, 0x40);                     /* loop */
-      get_local(&x, 3), i32_const(&x, 3), put(&x, 0x6a); /* acc += 3 */
+      get_local(&x, 3), const_of(&x, 3), put(&x, 0x6a);  /* acc += 3 */
       put(&x, 0x21), put(&x, 3);
       get_local(&x, 0);                                   /* n = n + step */
-      if (imm) i32_const(&x, 1);
+      if (imm) const_of(&x, 1);
       else get_local(&x, 1);
       put(&x, 0x6a);
       put(&x, 0x22), put(&x, 0);                          /* local.tee n */
@@ -172,10 +189,10 @@ static void check_loop_tail(bool imm, bool zero) {
         n += (uint32_t)step;
       } while (zero ? n == 0 : n != 0 && iters < 1000);
       if (iters >= 1000) continue; /* would not stop: skip */
-      uint32_t in[3] = {(uint32_t)starts[s], (uint32_t)step, 0}, got = 0;
+      uint64_t in[3] = {(uint32_t)starts[s], (uint32_t)step, 0}, got = 0;
       if (!run_f(&x, 1, in, &got) || got != 3 * iters) {
-        fprintf(stderr, "loop tail (%s, %s), n %d step %d: got %u, want %u\n", imm ? "imm" : "local",
-                zero ? "zero" : "non-zero", starts[s], step, got, 3 * iters);
+        fprintf(stderr, "loop tail (%s, %s), n %d step %d: got %llu, want %u\n", imm ? "imm" : "local",
+                zero ? "zero" : "non-zero", starts[s], step, (unsigned long long)got, 3 * iters);
         failures++;
       }
     }
@@ -183,11 +200,15 @@ static void check_loop_tail(bool imm, bool zero) {
 
 int main(void) {
   int cases = 0;
-  for (int op1 = 0; op1 < NOPS; op1++)
-    for (int op2 = 0; op2 < NOPS; op2++)
-      for (int shape = 0; shape < 8; shape++)
-        for (size_t k = 0; k < sizeof consts / sizeof consts[0]; k++, cases++)
-          check_one(op1, op2, shape, consts[k]);
+  for (int w = 0; w < 2; w++) {
+    w64 = w;
+    for (int op1 = 0; op1 < NOPS; op1++)
+      for (int op2 = 0; op2 < NOPS; op2++)
+        for (int shape = 0; shape < 8; shape++)
+          for (size_t k = 0; k < sizeof consts / sizeof consts[0]; k++)
+            cases += check_one(op1, op2, shape, consts[k]);
+  }
+  w64 = false;
   for (int v = 0; v < 4; v++) check_loop_tail(v & 1, v & 2);
   if (failures) {
     fprintf(stderr, "test_chains: %d failures\n", failures);
