@@ -205,7 +205,15 @@
   WOP_CHAIN(X)                                                                 \
   /* Loop tails d = x + imm (addi) or x + z (adds), then a backward branch  \
   ** if d != 0 (nz) or d == 0 (z): [h][x imm|z][d -][-][-][target]. */      \
-  X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)
+  X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)                      \
+  /* Loads/stores at (a + b + k) wrapped, + off (lazy sums of locals):     \
+  ** ld [h][a b][d k][off -], st [h][a b][v k][off -], same order as the    \
+  ** plain ones; mem[ea] += x * mem[eb], ea = (a1 + b1 + k1) wrapped + off1, \
+  ** eb = (a2 + b2 + k2) wrapped + off2: [h][x a2][b2 k2][off2 a1][b1 k1]    \
+  ** [off1 -] (6 cells). */                                                   \
+  X(ld32_ssi) X(ld64_ssi) X(ld8s32_ssi) X(ld8u_ssi) X(ld16s32_ssi)             \
+  X(ld16u_ssi) X(ld8s64_ssi) X(ld16s64_ssi) X(ld32s64_ssi) X(st8_ssi)          \
+  X(st16_ssi) X(st32_ssi) X(st64_ssi) X(f64_axpy_ss2)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
