@@ -1557,6 +1557,20 @@ static void load(cc *c, int op) {
   push_stk(c);
   set_dst(c, at, 1);
 }
+/* The instruction at `at`, the first of the last few, absorbed those after
+** it and is now ncells long: the code ends there, trap locations of the
+** absorbed instructions go (the first one's stays), and nothing refers to
+** them as the last instructions emitted. */
+static void drop_after(cc *c, uint32_t at, uint32_t ncells) {
+  if (c->bad) return;
+  c->ncode = at + ncells;
+  while (c->noff && c->offmap[2 * (c->noff - 1)] > at) c->noff--;
+  c->dst_at = NONE;
+  if (c->cmp_at != NONE && c->cmp_at >= at) c->cmp_at = NONE;
+  if (c->tee_at != NONE && c->tee_at >= at) c->tee_at = NONE;
+  c->last_ins = at;
+  c->prev_ins = c->prev2_ins = c->prev3_ins = NONE;
+}
 /* Whether the instruction at `at` is an f64 load at a + b (+ k), a
 ** ld64_ss or ld64_ssi: r gets a, b, k, off and d, *len its cells. */
 static bool ld64_sum(cc *c, uint32_t at, uint32_t *len, uint32_t r[5]) {
@@ -1600,13 +1614,7 @@ static bool axpy_ss(cc *c, centry a, uint32_t off, uint32_t v) {
   c->code[p1].h = c->H[WOP_f64_axpy_ss2];
   uint32_t ops[10] = {x, r1[0], r1[1], r1[2], r1[3], a.idx, a.idx2, (uint32_t)a.imm, off, 0};
   for (int i = 0; i < 10; i++) opnd(c, p1, i, ops[i]);
-  c->ncode = p1 + 6;
-  /* Trap locations of the merged instructions go; the first load's stays. */
-  while (c->noff && c->offmap[2 * (c->noff - 1)] > p1) c->noff--;
-  c->dst_at = NONE;
-  if (c->cmp_at != NONE && c->cmp_at >= p1) c->cmp_at = NONE;
-  c->last_ins = p1;
-  c->prev_ins = c->prev2_ins = c->prev3_ins = NONE;
+  drop_after(c, p1, 6);
   return true;
 }
 /* A store at local + local (+ k): st*_ss [a b][v off] or st*_ssi
@@ -1682,6 +1690,15 @@ static void store(cc *c, int op) {
           opnd(c, p, 6, off);
           opnd(c, p, 7, 0);
           c->last_ins = p;
+        } else if (c->code[p].h == c->H[WOP_f64_mulmul] && p + 3 == at && get_opnd(c, p, 3) == get_opnd(c, at, 0) &&
+                   get_opnd(c, p, 3) >= c->nl) {
+          /* Right after (x * y) * z giving the addend (nbody's q->v += d *
+          ** m * mag): one f64_mulmul_addsist [x y][z a][imm off]. */
+          opnd(c, p, 3, a.idx);
+          opnd(c, p, 4, (uint32_t)a.imm);
+          opnd(c, p, 5, off);
+          c->code[p].h = c->H[WOP_f64_mulmul_addsist];
+          drop_after(c, p, 4);
         }
       }
       return;
@@ -1815,6 +1832,24 @@ static void store(cc *c, int op) {
     opnd(c, at, 3, off);
     c->dst_at = NONE;
     pop_n(c, 2);
+    uint32_t p = c->prev_ins, q = c->prev2_ins;
+    if (hh == c->H[WOP_f64_sub] && c->last_ins == at && p != NONE && q != NONE && c->last_label <= q &&
+        p + 3 == at && q + 3 == p && c->code[p].h == c->H[WOP_f64_mulmul] && c->code[q].h == c->H[WOP_ld64]) {
+      /* mem[a + off] - (x * y) * z stored back there, the load just before
+      ** the product (nbody's p->v -= d * m * mag): one read-modify-write
+      ** f64_mulmul_subldst [x y][z a][off -].  The load's value and the
+      ** product are stack temporaries only the subtraction reads; a is
+      ** unchanged in between (the product writes a temporary). */
+      uint32_t t = get_opnd(c, q, 1), u = get_opnd(c, p, 3);
+      if (get_opnd(c, at, 0) == t && get_opnd(c, at, 1) == u && t >= c->nl && u >= c->nl && t != u &&
+          get_opnd(c, q, 0) == sa && get_opnd(c, q, 2) == off && sa != u) {
+        uint32_t x = get_opnd(c, p, 0), y = get_opnd(c, p, 1), z = get_opnd(c, p, 2);
+        c->code[q].h = c->H[WOP_f64_mulmul_subldst];
+        uint32_t ops[6] = {x, y, z, sa, off, 0};
+        for (int i = 0; i < 6; i++) opnd(c, q, i, ops[i]);
+        drop_after(c, q, 4);
+      }
+    }
     return;
   }
   if (vi) {

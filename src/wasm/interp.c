@@ -1302,6 +1302,20 @@ L_f64_axpy_ss2: {
   memcpy(mb + ea, &ab, 8);
   DISPATCH(6);
 }
+#define FMMST(name, EA, expr)                                                  \
+  L_f64_mulmul_##name: {                                                       \
+    double p = wn_bits_f64(S(0).u64) * wn_bits_f64(S(1).u64) * wn_bits_f64(S(2).u64); \
+    uint64_t ea = (EA);                                                        \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t bits;                                                             \
+    memcpy(&bits, mb + ea, 8);                                                 \
+    double m = wn_bits_f64(bits);                                              \
+    bits = wn_f64_bits(expr);                                                  \
+    memcpy(mb + ea, &bits, 8);                                                 \
+    DISPATCH(4);                                                               \
+  }
+  FMMST(addsist, (uint64_t)(uint32_t)(S(3).u32 + A(4)) + A(5), p + m)
+  FMMST(subldst, (uint64_t)S(3).u32 + A(4), m - p)
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL

@@ -213,7 +213,11 @@
   ** [off1 -] (6 cells). */                                                   \
   X(ld32_ssi) X(ld64_ssi) X(ld8s32_ssi) X(ld8u_ssi) X(ld16s32_ssi)             \
   X(ld16u_ssi) X(ld8s64_ssi) X(ld16s64_ssi) X(ld32s64_ssi) X(st8_ssi)          \
-  X(st16_ssi) X(st32_ssi) X(st64_ssi) X(f64_axpy_ss2)
+  X(st16_ssi) X(st32_ssi) X(st64_ssi) X(f64_axpy_ss2)                         \
+  /* f64 (x * y) * z added to mem[ea], ea = (a + imm) wrapped + off:         \
+  ** [h][x y][z a][imm off]; subtracted from mem[a + off]: [h][x y][z a]     \
+  ** [off -]. */                                                             \
+  X(f64_mulmul_addsist) X(f64_mulmul_subldst)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -690,6 +690,27 @@ static void test_sums(rusm_wasm_module *m) {
     ref_axpy(sa, 16, 8, sb, 16, 16, x);
     sums_check(inst, "axpy_k", a, 4, false, 0);
   }
+  /* (x * y) * z subtracted from mem[p + 8], added to mem[q + 16 + 8]
+  ** (wrapping; out of bounds either, also by the offset past 2^32). */
+  static const int32_t mm[][2] = {{1000, 2000}, {1001, -16}, {-8, 3000}, {65530, 3000}, {3000, 65520}, {3000, -20}};
+  for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) {
+    double x = 1.5, y = 2.25 + (double)i, z = -3;
+    a[0] = I32(mm[i][0]), a[1] = I32(mm[i][1]), a[2] = F64(x), a[3] = F64(y);
+    rusm_wasm_val args[5] = {a[0], a[1], a[2], a[3], F64(z)};
+    ref_trap = false;
+    uint64_t ea = (uint64_t)(uint32_t)mm[i][0] + 8;
+    if (ea > sizeof refm - 8) ref_trap = true;
+    else {
+      double d = ref_f64(ea) - x * y * z;
+      memcpy(refm + ea, &d, 8);
+    }
+    ea = ref_ea((uint32_t)mm[i][1], 16, 8, 8);
+    if (!ref_trap && ea <= sizeof refm - 8) {
+      double d = x * y * z + ref_f64(ea);
+      memcpy(refm + ea, &d, 8);
+    }
+    sums_check(inst, "mm", args, 5, false, 0);
+  }
   rusm_wasm_instance_free(inst);
 }
 
