@@ -1209,6 +1209,27 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
 }
 static void plain_binop(cc *c, int op) {
   uint32_t ha = c->nst - 2;
+  if (op == WOP_f64_mul) {
+    /* x * sqrt(y), either order (nbody's d2 * sqrt(d2)): the sqrt just
+    ** emitted becomes one f64_mul_sqrt [x y][d -] (one cell more). */
+    for (int which = 1; which >= 0; which--) {
+      if (c->st[ha + which].kind != CE_STK || c->st[ha + 1 - which].kind == CE_CONST ||
+          !last_is(c, WOP_f64_sqrt, 1, slot_at(c, ha + which)) || !GROW(c, code, ncode, capcode, c->ncode + 1))
+        continue;
+      uint32_t at = c->dst_at;
+      uint32_t y = get_opnd(c, at, 0);
+      uint32_t x = slot_of(c, ha + 1 - which); /* a local or a temporary: emits nothing */
+      c->code[c->ncode++].u64 = 0;
+      c->code[at].h = c->H[WOP_f64_mul_sqrt];
+      opnd(c, at, 0, x);
+      opnd(c, at, 1, y);
+      opnd(c, at, 2, slot_at(c, ha));
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 2);
+      return;
+    }
+  }
   if (op == WOP_f64_add || op == WOP_f64_sub || op == WOP_f64_mul) {
     /* x op ld64_si: f64_*_ldsi [x a][d imm][off] (one cell more). */
     centry a = c->st[ha], b = c->st[ha + 1];
@@ -1814,6 +1835,26 @@ static void store(cc *c, int op) {
       pop_n(c, 2);
       return;
     }
+  }
+  if (op == WOP_st64 && v.kind == CE_STK && c->st[h].kind != CE_CONST && c->dst_at != NONE &&
+      c->dst_end == c->ncode && c->last_label <= c->dst_at && c->dst_opnd == 3 &&
+      get_opnd(c, c->dst_at, 3) == slot_at(c, h + 1) &&
+      (c->code[c->dst_at].h == c->H[WOP_f64_mulsub] || c->code[c->dst_at].h == c->H[WOP_f64_rmulsub]) &&
+      GROW(c, code, ncode, capcode, c->ncode + 1)) {
+    /* a*b - x or x - a*b, then stored (nbody's p->vx -= dx * m * mag):
+    ** f64_(r)mulsub_st [a b][x addr][off -], the address read after the
+    ** arithmetic as in the original order. */
+    uint32_t at = c->dst_at;
+    bool r = c->code[at].h == c->H[WOP_f64_rmulsub];
+    uint32_t sa = slot_of(c, h); /* a local or a temporary: emits nothing */
+    c->code[c->ncode++].u64 = 0;
+    c->code[at].h = c->H[r ? WOP_f64_rmulsub_st : WOP_f64_mulsub_st];
+    retag(c, at);
+    opnd(c, at, 3, sa);
+    opnd(c, at, 4, off);
+    c->dst_at = NONE;
+    pop_n(c, 2);
+    return;
   }
   if (op == WOP_st64 && v.kind == CE_STK && c->st[h].kind != CE_CONST && c->dst_at != NONE &&
       c->dst_end == c->ncode && c->last_label <= c->dst_at && c->dst_opnd == 2 &&

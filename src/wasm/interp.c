@@ -1316,6 +1316,20 @@ L_f64_axpy_ss2: {
   }
   FMMST(addsist, (uint64_t)(uint32_t)(S(3).u32 + A(4)) + A(5), p + m)
   FMMST(subldst, (uint64_t)S(3).u32 + A(4), m - p)
+L_f64_mul_sqrt:
+  S(2).u64 = wn_f64_bits(wn_bits_f64(S(0).u64) * sqrt(wn_bits_f64(S(1).u64)));
+  DISPATCH(3);
+#define FMSST(name, expr)                                                      \
+  L_f64_##name##_st: {                                                         \
+    double p = wn_bits_f64(S(0).u64) * wn_bits_f64(S(1).u64), x = wn_bits_f64(S(2).u64); \
+    uint64_t ea = (uint64_t)S(3).u32 + A(4);                                   \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t bits = wn_f64_bits(expr);                                         \
+    memcpy(mb + ea, &bits, 8);                                                 \
+    DISPATCH(4);                                                               \
+  }
+  FMSST(mulsub, p - x)
+  FMSST(rmulsub, x - p)
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL

@@ -217,7 +217,10 @@
   /* f64 (x * y) * z added to mem[ea], ea = (a + imm) wrapped + off:         \
   ** [h][x y][z a][imm off]; subtracted from mem[a + off]: [h][x y][z a]     \
   ** [off -]. */                                                             \
-  X(f64_mulmul_addsist) X(f64_mulmul_subldst)
+  X(f64_mulmul_addsist) X(f64_mulmul_subldst)                                 \
+  /* f64 d = x * sqrt(y): [h][x y][d -]; a*b - x, x - a*b stored at         \
+  ** mem[addr + off]: [h][a b][x addr][off -]. */                            \
+  X(f64_mul_sqrt) X(f64_mulsub_st) X(f64_rmulsub_st)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

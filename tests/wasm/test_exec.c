@@ -711,6 +711,21 @@ static void test_sums(rusm_wasm_module *m) {
     }
     sums_check(inst, "mm", args, 5, false, 0);
   }
+  /* x * y - x, y - x * y stored (out of bounds, past 2^32 by the offset);
+  ** x * sqrt(y), sqrt(x) * y. */
+  static const int32_t ms[] = {1000, 1003, 65530, 65516, 65512, -8};
+  for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+    double x = 2.5 + (double)i, y = 7.25;
+    double r[4] = {x * y - x, y - x * y, x * sqrt(y), sqrt(x) * y};
+    ref_trap = false;
+    for (int j = 0; j < 4; j++) {
+      uint64_t ea = ref_ea((uint32_t)ms[i], 0, 8 * (uint32_t)(j + 1), 8);
+      if (ref_trap || ea > sizeof refm - 8) break;
+      memcpy(refm + ea, &r[j], 8);
+    }
+    rusm_wasm_val args[3] = {I32(ms[i]), F64(x), F64(y)};
+    sums_check(inst, "msq", args, 3, false, 0);
+  }
   rusm_wasm_instance_free(inst);
 }
 
