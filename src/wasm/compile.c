@@ -15,6 +15,14 @@
 **          store takes it as its a + imm address even when the value to
 **          store was computed in between; anything else materializes it
 **          first (an i32_add_si), which gives the code the eager add gave.
+**   ADDS n, m, k  local n + local m + k: an i32.add of two locals whose
+**          sum goes straight to a local.set/tee or a load (other sums stay
+**          eager: fusions with the instructions around them look at the
+**          last one emitted), extended by later adds of constants; loads
+**          and stores take it as an a + b (+ k) address, an f64 store of
+**          x * mem[a2 + b2 + k2] + mem[its own address] as one axpy
+**          (matmul); anything else materializes it (i32_add_ss or an
+**          add-add chain).
 ** Lazy entries are materialized (copied to their slot) before anything
 ** that could change them (local.set/tee of that local) and at every block
 ** entry, so that all paths into a label agree on where values are.
@@ -36,12 +44,13 @@
 ** bitsets iterated to a fixpoint) says which locals a call must zero (only
 ** those read before written; wfunc.zero_from/nzero), which local.set/tee
 ** values nobody reads (not written at all), and which values are read
-** only as load addresses before their basic block ends.  A local.set/tee
-** of such a local + imm value binds the local instead of writing it: its
-** reads become ADDI entries too, so the loads and the store take the
-** address as a + imm (with read-modify-write and axpy forms at a + imm),
-** and nothing remains of the add.  Writing the base local first writes
-** the bound local's value (flush_slot); bindings end with the block.
+** only as load addresses (or plus a constant) before their basic block
+** ends.  A local.set/tee of such a local + imm (or local + local + imm)
+** value binds the local instead of writing it: its reads become ADDI
+** (ADDS) entries too, so the loads and the store take the address as
+** a + imm (with read-modify-write and axpy forms at a + imm) or a + b + k,
+** and nothing remains of the add.  Writing a base local first writes the
+** bound local's value (flush_slot); bindings end with the block.
 **
 ** Constants used inside loops that need a slot get one of their own
 ** (between the locals and the stack), set by a prologue at function entry:
@@ -64,12 +73,13 @@
 #include "interp.h"
 #include "rt.h"
 
-enum { CE_STK, CE_LOC, CE_CONST, CE_ADDI };
+enum { CE_STK, CE_LOC, CE_CONST, CE_ADDI, CE_ADDS };
 typedef struct centry {
   uint8_t kind;
-  uint32_t idx;              /* LOC, ADDI: local index */
+  uint32_t idx;              /* LOC, ADDI, ADDS: local index */
+  uint32_t idx2;             /* ADDS: the second local */
   uint64_t imm;              /* CONST: value bits (i32/f32 zero-extended);
-                                ADDI: the i32 added to the local */
+                                ADDI, ADDS: the i32 added to the local(s) */
 } centry;
 
 enum { CT_FUNC, CT_BLOCK, CT_LOOP, CT_IF, CT_ELSE };
@@ -133,7 +143,8 @@ typedef struct cc {
   /* The last conditional branch emitted (for turning it backward). */
   uint32_t br_at;
   int br_op;
-  uint32_t last_ins, prev_ins;  /* starts of the last two instructions */
+  uint32_t last_ins, prev_ins;  /* starts of the last four instructions */
+  uint32_t prev2_ins, prev3_ins;
   /* The last instruction retargeted by a local.tee (to tee_local), with
   ** ncode then: a local.set of that local right after gives it a second
   ** destination. */
@@ -154,13 +165,14 @@ typedef struct cc {
   uint8_t *need_zero;
   uint32_t capnz;
   struct lvstate *ls;        /* the analysis' scratch space */
-  /* Bound locals: a local.set/tee of local + imm whose value is dead by
-  ** the end of its basic block (LV_LOCAL) writes nothing; the local's
-  ** value is slot bbase[n] + bimm[n] until the block ends or it is
-  ** written (bbase NONE: not bound).  blist: the locals bound since the
-  ** block began (some since unbound). */
-  uint32_t *bbase, *bimm, *blist;
-  uint32_t capbb, capbi, capbl, nblist;
+  /* Bound locals: a local.set/tee of local + imm (or local + local + imm)
+  ** whose value is dead by the end of its basic block (LV_LOCAL) writes
+  ** nothing; the local's value is slot bbase[n] (+ slot bbase2[n] unless
+  ** NONE) + bimm[n] until the block ends or it is written (bbase NONE:
+  ** not bound).  blist: the locals bound since the block began (some
+  ** since unbound). */
+  uint32_t *bbase, *bbase2, *bimm, *blist;
+  uint32_t capbb, capbb2, capbi, capbl, nblist;
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -217,6 +229,8 @@ static uint32_t emit(cc *c, int op, uint32_t ncells) {
     }
   }
   uint32_t at = c->ncode;
+  c->prev3_ins = c->prev2_ins;
+  c->prev2_ins = c->prev_ins;
   c->prev_ins = c->last_ins;
   c->last_ins = at;
   memset(&c->code[at], 0, ncells * sizeof(wcell));
@@ -261,10 +275,21 @@ static void bind_label(cc *c) { c->last_label = c->ncode; }
 
 static void push(cc *c, uint8_t kind, uint32_t idx, uint64_t imm) {
   if (!GROW(c, st, nst, capst, c->nst + 1)) return;
-  c->st[c->nst++] = (centry){kind, idx, imm};
+  c->st[c->nst++] = (centry){kind, idx, NONE, imm};
   if (c->nst > c->max_h) c->max_h = c->nst;
 }
 static void push_stk(cc *c) { push(c, CE_STK, 0, 0); }
+/* A lazy sum of locals a + b + k. */
+static void push_adds(cc *c, uint32_t a, uint32_t b, uint32_t k) {
+  push(c, CE_ADDS, a, k);
+  if (!c->bad) c->st[c->nst - 1].idx2 = b;
+}
+/* Whether entry e reads local n. */
+static bool reads_local(const centry *e, uint32_t n) {
+  if (e->kind == CE_LOC || e->kind == CE_ADDI) return e->idx == n;
+  return e->kind == CE_ADDS && (e->idx == n || e->idx2 == n);
+}
+static bool is_sum(const centry *e) { return e->kind == CE_ADDI || e->kind == CE_ADDS; }
 static uint32_t slot_at(cc *c, uint32_t h) { return c->nl + h; }
 
 static void emit_const(cc *c, uint32_t dst, uint64_t imm) {
@@ -307,8 +332,21 @@ static void emit_mov(cc *c, uint32_t src, uint32_t dst) {
   opnd(c, at, 1, dst);
 }
 /* Copies entry h into slot dst (nothing if it is already there). */
+/* dst = a + b + k (an add of two slots, or a chain add-add). */
+static void emit_sum(cc *c, uint32_t a, uint32_t b, uint32_t k, uint32_t dst) {
+  uint32_t at = emit(c, k ? WOP_ch_add_add_ss_i : WOP_i32_add_ss, 3);
+  opnd(c, at, 0, a);
+  opnd(c, at, 1, b);
+  opnd(c, at, 2, dst);
+  opnd(c, at, 3, k);
+  set_dst(c, at, 2);
+}
 static void move_entry(cc *c, uint32_t h, uint32_t dst) {
   centry *e = &c->st[h];
+  if (e->kind == CE_ADDS) {
+    emit_sum(c, e->idx, e->idx2, (uint32_t)e->imm, dst);
+    return;
+  }
   if (e->kind == CE_ADDI) {
     uint32_t at = emit(c, WOP_i32_add_si, 3);
     opnd(c, at, 0, e->idx);
@@ -347,7 +385,7 @@ static uint32_t slot_of(cc *c, uint32_t h) {
     uint32_t k = const_slot(c, e->imm);
     if (k != NONE) return k;
   }
-  if (e->kind == CE_CONST || e->kind == CE_ADDI) materialize(c, h);
+  if (e->kind == CE_CONST || is_sum(e)) materialize(c, h);
   return e->kind == CE_LOC ? e->idx : slot_at(c, h);
 }
 /* The slot of a non-constant entry merged into an earlier instruction. */
@@ -423,7 +461,8 @@ static void emit_return(cc *c) {
   ** result goes through its stack slot first. */
   for (uint32_t i = 0; i < n; i++) {
     centry *e = &c->st[c->nst - n + i];
-    if ((e->kind == CE_LOC || e->kind == CE_ADDI) && e->idx < n) materialize(c, c->nst - n + i);
+    if ((e->kind == CE_LOC || is_sum(e)) && (e->idx < n || (e->kind == CE_ADDS && e->idx2 < n)))
+      materialize(c, c->nst - n + i);
   }
   for (uint32_t i = 0; i < n; i++) {
     uint32_t h = c->nst - n + i;
@@ -625,7 +664,8 @@ static void block_type(cc *c, uint32_t *np, uint32_t *nr) {
 ** tee whose value no path reads (LV_DEAD) and every local.get after which
 ** no path reads the local before writing it (LV_LAST), and every write
 ** whose value is dead by the end of its basic block and read there only
-** as the address of loads (LV_LOCAL), keyed by the byte offset of the
+** as the address of loads, or by "i32.const; i32.add" (LV_LOCAL: such
+** reads of a bound local stay lazy sums), keyed by the byte offset of the
 ** instruction in the body.  The live-in set of the entry
 ** block says which locals a call must zero.  Functions too big for the
 ** bitsets (see LV_MAX_WORDS) keep everything live. */
@@ -637,7 +677,7 @@ enum { EV_GET, EV_SET, EV_TEE };
 typedef struct lvev {
   uint32_t off, local;
   uint8_t kind;
-  bool addr;                 /* a local.get whose value is a load's address */
+  bool addr;                 /* a local.get read as a load's address, or + a constant */
 } lvev;
 typedef struct lvbb { uint32_t lo, hi; } lvbb; /* its events [lo, hi) */
 typedef struct lvctl { uint8_t kind; uint32_t end, head, els; } lvctl;
@@ -774,7 +814,14 @@ static void lv_scan(cc *c, lvstate *s) {
       break;
     case 0x20: case 0x21: case 0x22: {
       uint32_t l = rd_u32(c);
-      bool addr = op == 0x20 && c->p < c->end && *c->p >= 0x28 && *c->p <= 0x35;
+      /* A read followed by a load, or by "i32.const k; i32.add" (which
+      ** keeps a bound local's sum lazy too), counts as an address. */
+      const uint8_t *q = c->p;
+      if (q < c->end && *q == 0x41) {
+        for (q++; q < c->end && (*q & 0x80); q++) {}
+        q = q + 1 < c->end && q[1] == 0x6a ? q + 2 : c->p;
+      }
+      bool addr = op == 0x20 && (q != c->p || (q < c->end && *q >= 0x28 && *q <= 0x35));
       lv_event(s, off, l, op == 0x20 ? EV_GET : op == 0x21 ? EV_SET : EV_TEE, addr);
       break;
     }
@@ -877,7 +924,7 @@ static void unbind_all(cc *c) {
 static bool bound_on(cc *c, uint32_t n) {
   for (uint32_t i = 0; i < c->nblist; i++) {
     uint32_t l = c->blist[i];
-    if (l != n && c->bbase[l] == n) return true;
+    if (l != n && c->bbase[l] != NONE && (c->bbase[l] == n || c->bbase2[l] == n)) return true;
   }
   return false;
 }
@@ -885,12 +932,17 @@ static bool bound_on(cc *c, uint32_t n) {
 ** materialized, and locals bound to it get their values written. */
 static void flush_slot(cc *c, uint32_t n) {
   for (uint32_t i = 0; i < c->nst; i++)
-    if ((c->st[i].kind == CE_LOC || c->st[i].kind == CE_ADDI) && c->st[i].idx == n) materialize(c, i);
+    if (reads_local(&c->st[i], n)) materialize(c, i);
   for (uint32_t i = 0; i < c->nblist; i++) {
-    uint32_t l = c->blist[i];
-    if (c->bbase[l] != n || l == n) continue;
+    uint32_t l = c->blist[i], b = c->bbase[l], b2 = c->bbase2[l];
+    if (b == NONE || (b != n && b2 != n) || l == n) continue;
     c->bbase[l] = NONE;
     flush_slot(c, l);
+    if (b2 != NONE) {
+      emit_sum(c, b, b2, c->bimm[l], l);
+      c->dst_at = NONE;
+      continue;
+    }
     uint32_t at = emit(c, WOP_i32_add_si, 3);
     opnd(c, at, 0, n);
     opnd(c, at, 1, c->bimm[l]);
@@ -959,14 +1011,27 @@ static bool addi_ok(cc *c) {
   if (c->nst < 2) return false;
   centry a = c->st[c->nst - 2], b = c->st[c->nst - 1];
   if (a.kind == CE_CONST) { centry t = a; a = b; b = t; }
-  return b.kind == CE_CONST && (a.kind == CE_LOC || a.kind == CE_ADDI) && a.idx < c->kbase;
+  return b.kind == CE_CONST && (a.kind == CE_LOC || is_sum(&a)) && a.idx < c->kbase;
 }
 static void push_addi(cc *c) {
   centry a = c->st[c->nst - 2], b = c->st[c->nst - 1];
   if (a.kind == CE_CONST) { centry t = a; a = b; b = t; }
-  uint32_t imm = (uint32_t)b.imm + (a.kind == CE_ADDI ? (uint32_t)a.imm : 0);
+  uint32_t imm = (uint32_t)b.imm + (is_sum(&a) ? (uint32_t)a.imm : 0);
   pop_n(c, 2);
-  push(c, CE_ADDI, a.idx, imm);
+  if (a.kind == CE_ADDS) push_adds(c, a.idx, a.idx2, imm);
+  else push(c, CE_ADDI, a.idx, imm);
+}
+/* Whether the i32.add about to be translated adds two locals whose sum
+** goes straight to a local.set/tee (which may bind it) or to a load (which
+** takes it as its a + b address): it becomes a lazy ADDS entry.  Other
+** consumers keep the eager add, whose fusions look at the last
+** instruction emitted. */
+static bool adds_ok(cc *c) {
+  if (c->nst < 2 || c->p >= c->end) return false;
+  centry a = c->st[c->nst - 2], b = c->st[c->nst - 1];
+  uint8_t next = *c->p;
+  return a.kind == CE_LOC && b.kind == CE_LOC && a.idx < c->kbase && b.idx < c->kbase &&
+         (next == 0x21 || next == 0x22 || (next >= 0x28 && next <= 0x35));
 }
 
 /* Chains (interp.h WOP_CHAIN_P): the positions of op1 and op2 in its
@@ -1149,6 +1214,27 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
 }
 static void plain_binop(cc *c, int op) {
   uint32_t ha = c->nst - 2;
+  if (op == WOP_f64_mul) {
+    /* x * sqrt(y), either order (nbody's d2 * sqrt(d2)): the sqrt just
+    ** emitted becomes one f64_mul_sqrt [x y][d -] (one cell more). */
+    for (int which = 1; which >= 0; which--) {
+      if (c->st[ha + which].kind != CE_STK || c->st[ha + 1 - which].kind == CE_CONST ||
+          !last_is(c, WOP_f64_sqrt, 1, slot_at(c, ha + which)) || !GROW(c, code, ncode, capcode, c->ncode + 1))
+        continue;
+      uint32_t at = c->dst_at;
+      uint32_t y = get_opnd(c, at, 0);
+      uint32_t x = slot_of(c, ha + 1 - which); /* a local or a temporary: emits nothing */
+      c->code[c->ncode++].u64 = 0;
+      c->code[at].h = c->H[WOP_f64_mul_sqrt];
+      opnd(c, at, 0, x);
+      opnd(c, at, 1, y);
+      opnd(c, at, 2, slot_at(c, ha));
+      pop_n(c, 2);
+      push_stk(c);
+      set_dst(c, at, 2);
+      return;
+    }
+  }
   if (op == WOP_f64_add || op == WOP_f64_sub || op == WOP_f64_mul) {
     /* x op ld64_si: f64_*_ldsi [x a][d imm][off] (one cell more). */
     centry a = c->st[ha], b = c->st[ha + 1];
@@ -1304,7 +1390,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   centry v = c->st[h];
   bool refs = false;
   for (uint32_t i = 0; i < h; i++)
-    if ((c->st[i].kind == CE_LOC || c->st[i].kind == CE_ADDI) && c->st[i].idx == n) refs = true;
+    if (reads_local(&c->st[i], n)) refs = true;
   bool still_zero = !c->seen_loop && n < c->nl && c->zero[n];
   if (lv_at(c) & LV_DEAD) {
     /* No path reads this value: the local keeps its old contents (which
@@ -1313,12 +1399,13 @@ static void local_set(cc *c, uint32_t n, bool tee) {
     if (!tee) pop_n(c, 1);
     return;
   }
-  if (v.kind == CE_ADDI && (lv_at(c) & LV_LOCAL) && n < c->kbase &&
+  if (is_sum(&v) && (lv_at(c) & LV_LOCAL) && n < c->kbase &&
       GROW(c, blist, nblist, capbl, c->nblist + 1)) {
     /* All reads of this value come before the basic block ends: they take
     ** it as local + imm too, and nothing is written (the slot n keeps its
     ** contents, so whatever reads it, bound locals included, stays valid). */
     c->bbase[n] = v.idx;
+    c->bbase2[n] = v.kind == CE_ADDS ? v.idx2 : NONE;
     c->bimm[n] = (uint32_t)v.imm;
     c->blist[c->nblist++] = n;
     if (n < c->nl) c->zero[n] = 0;
@@ -1327,7 +1414,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   }
   if (is_bound(c, n)) c->bbase[n] = NONE; /* overwritten */
   if (c->nblist && bound_on(c, n)) refs = true;
-  if (v.kind == CE_ADDI) {
+  if (is_sum(&v)) {
     /* The add into its slot first: the retargeting below then makes it
     ** write the local, as an eager add would have. */
     materialize(c, h);
@@ -1357,7 +1444,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
     c->tee_at = NONE;
   } else {
     for (uint32_t i = 0; i < h; i++)
-      if ((c->st[i].kind == CE_LOC || c->st[i].kind == CE_ADDI) && c->st[i].idx == n) materialize(c, i);
+      if (reads_local(&c->st[i], n)) materialize(c, i);
     if (c->nblist) flush_slot(c, n);
     move_entry(c, h, n);
   }
@@ -1390,6 +1477,27 @@ static void load(cc *c, int op) {
   uint32_t off = rd_u32(c);
   if (c->ctl[c->nctl - 1].dead) return;
   uint32_t h = c->nst - 1;
+  if (c->st[h].kind == CE_ADDS) {
+    /* At local + local (+ k): ld*_ss [a b][d off] or ld*_ssi
+    ** [a b][d k][off -]. */
+    centry e = c->st[h];
+    uint32_t at;
+    if (e.imm) {
+      at = emit(c, op - WOP_ld32 + WOP_ld32_ssi, 4);
+      opnd(c, at, 3, (uint32_t)e.imm);
+      opnd(c, at, 4, off);
+    } else {
+      at = emit(c, op - WOP_ld32 + WOP_ld32_ss, 3);
+      opnd(c, at, 3, off);
+    }
+    opnd(c, at, 0, e.idx);
+    opnd(c, at, 1, e.idx2);
+    opnd(c, at, 2, slot_at(c, h));
+    pop_n(c, 1);
+    push_stk(c);
+    set_dst(c, at, 2);
+    return;
+  }
   if (c->st[h].kind == CE_ADDI) {
     /* At local + imm: ld*_si [a imm][d off]. */
     uint32_t at = emit(c, op - WOP_ld32 + WOP_ld32_si, 3);
@@ -1475,6 +1583,90 @@ static void load(cc *c, int op) {
   push_stk(c);
   set_dst(c, at, 1);
 }
+/* The instruction at `at`, the first of the last few, absorbed those after
+** it and is now ncells long: the code ends there, trap locations of the
+** absorbed instructions go (the first one's stays), and nothing refers to
+** them as the last instructions emitted. */
+static void drop_after(cc *c, uint32_t at, uint32_t ncells) {
+  if (c->bad) return;
+  c->ncode = at + ncells;
+  while (c->noff && c->offmap[2 * (c->noff - 1)] > at) c->noff--;
+  c->dst_at = NONE;
+  if (c->cmp_at != NONE && c->cmp_at >= at) c->cmp_at = NONE;
+  if (c->tee_at != NONE && c->tee_at >= at) c->tee_at = NONE;
+  c->last_ins = at;
+  c->prev_ins = c->prev2_ins = c->prev3_ins = NONE;
+}
+/* Whether the instruction at `at` is an f64 load at a + b (+ k), a
+** ld64_ss or ld64_ssi: r gets a, b, k, off and d, *len its cells. */
+static bool ld64_sum(cc *c, uint32_t at, uint32_t *len, uint32_t r[5]) {
+  bool ssi = c->code[at].h == c->H[WOP_ld64_ssi];
+  if (!ssi && c->code[at].h != c->H[WOP_ld64_ss]) return false;
+  *len = ssi ? 4 : 3;
+  r[0] = get_opnd(c, at, 0);
+  r[1] = get_opnd(c, at, 1);
+  r[2] = ssi ? get_opnd(c, at, 3) : 0;
+  r[3] = get_opnd(c, at, ssi ? 4 : 3);
+  r[4] = get_opnd(c, at, 2);
+  return true;
+}
+/* An f64 store at the lazy sum a (of locals) of the value in slot v, just
+** computed by the last four instructions as x * mem[eb] + mem[ea] with
+** both loads at sums of locals and ea the store's address (matmul's inner
+** loop): they become one f64_axpy_ss2 [x a2][b2 k2][off2 a1][b1 k1][off1 -]
+** in place of the first.  The three temporaries in between are stack
+** slots only these instructions read; the locals of both addresses are
+** unchanged since the loads (lazy entries are materialized before a
+** local is written).  False if the pattern is not there. */
+static bool axpy_ss(cc *c, centry a, uint32_t off, uint32_t v) {
+  uint32_t p1 = c->prev3_ins, p2 = c->prev2_ins, p3 = c->prev_ins, p4 = c->last_ins;
+  if (c->bad || p1 == NONE || p2 == NONE || p3 == NONE || p4 == NONE || c->last_label > p1 ||
+      c->dst_at != p4 || c->dst_end != c->ncode || p4 + 3 != c->ncode)
+    return false;
+  uint32_t r1[5], r3[5], len1, len3;
+  if (c->code[p4].h != c->H[WOP_f64_add] || get_opnd(c, p4, 2) != v || c->code[p2].h != c->H[WOP_f64_mul] ||
+      p2 + 3 != p3 || !ld64_sum(c, p1, &len1, r1) || !ld64_sum(c, p3, &len3, r3) || p1 + len1 != p2 ||
+      p3 + len3 != p4)
+    return false;
+  if (r3[0] != a.idx || r3[1] != a.idx2 || r3[2] != (uint32_t)a.imm || r3[3] != off) return false;
+  uint32_t t1 = r1[4], t2 = get_opnd(c, p2, 2), t3 = r3[4];
+  if (t1 < c->nl || t2 < c->nl || t3 < c->nl || t2 == t3) return false;
+  uint32_t m0 = get_opnd(c, p2, 0), m1 = get_opnd(c, p2, 1), x;
+  if (m1 == t1 && m0 != t1) x = m0;
+  else if (m0 == t1 && m1 != t1) x = m1;
+  else return false;
+  uint32_t s0 = get_opnd(c, p4, 0), s1 = get_opnd(c, p4, 1);
+  if (!((s0 == t2 && s1 == t3) || (s0 == t3 && s1 == t2))) return false;
+  c->code[p1].h = c->H[WOP_f64_axpy_ss2];
+  uint32_t ops[10] = {x, r1[0], r1[1], r1[2], r1[3], a.idx, a.idx2, (uint32_t)a.imm, off, 0};
+  for (int i = 0; i < 10; i++) opnd(c, p1, i, ops[i]);
+  drop_after(c, p1, 6);
+  return true;
+}
+/* A store at local + local (+ k): st*_ss [a b][v off] or st*_ssi
+** [a b][v k][off -], or an axpy (above). */
+static void store_adds(cc *c, int op, uint32_t off) {
+  uint32_t h = c->nst - 2;
+  centry a = c->st[h], v = c->st[h + 1];
+  if (op == WOP_st64 && v.kind == CE_STK && axpy_ss(c, a, off, slot_at(c, h + 1))) {
+    pop_n(c, 2);
+    return;
+  }
+  uint32_t sv = slot_of(c, h + 1);
+  uint32_t at;
+  if (a.imm) {
+    at = emit(c, op - WOP_st8 + WOP_st8_ssi, 4);
+    opnd(c, at, 3, (uint32_t)a.imm);
+    opnd(c, at, 4, off);
+  } else {
+    at = emit(c, op - WOP_st8 + WOP_st8_ss, 3);
+    opnd(c, at, 3, off);
+  }
+  opnd(c, at, 0, a.idx);
+  opnd(c, at, 1, a.idx2);
+  opnd(c, at, 2, sv);
+  pop_n(c, 2);
+}
 static void store(cc *c, int op) {
   rd_u32(c);
   uint32_t off = rd_u32(c);
@@ -1483,8 +1675,12 @@ static void store(cc *c, int op) {
   bool ss = false, si = false;
   /* A value that is local + imm is computed first (it is read before the
   ** store, and the fusions below expect only their own operands to emit). */
-  if (c->st[h + 1].kind == CE_ADDI) materialize(c, h + 1);
+  if (is_sum(&c->st[h + 1])) materialize(c, h + 1);
   centry v = c->st[h + 1];
+  if (c->st[h].kind == CE_ADDS) {
+    store_adds(c, op, off);
+    return;
+  }
   if (c->st[h].kind == CE_ADDI) {
     /* At local + imm, whatever computed the value in between: st*_si
     ** [a imm][v off] or st*_sivi [a imm][v off]. */
@@ -1520,6 +1716,15 @@ static void store(cc *c, int op) {
           opnd(c, p, 6, off);
           opnd(c, p, 7, 0);
           c->last_ins = p;
+        } else if (c->code[p].h == c->H[WOP_f64_mulmul] && p + 3 == at && get_opnd(c, p, 3) == get_opnd(c, at, 0) &&
+                   get_opnd(c, p, 3) >= c->nl) {
+          /* Right after (x * y) * z giving the addend (nbody's q->v += d *
+          ** m * mag): one f64_mulmul_addsist [x y][z a][imm off]. */
+          opnd(c, p, 3, a.idx);
+          opnd(c, p, 4, (uint32_t)a.imm);
+          opnd(c, p, 5, off);
+          c->code[p].h = c->H[WOP_f64_mulmul_addsist];
+          drop_after(c, p, 4);
         }
       }
       return;
@@ -1637,6 +1842,26 @@ static void store(cc *c, int op) {
     }
   }
   if (op == WOP_st64 && v.kind == CE_STK && c->st[h].kind != CE_CONST && c->dst_at != NONE &&
+      c->dst_end == c->ncode && c->last_label <= c->dst_at && c->dst_opnd == 3 &&
+      get_opnd(c, c->dst_at, 3) == slot_at(c, h + 1) &&
+      (c->code[c->dst_at].h == c->H[WOP_f64_mulsub] || c->code[c->dst_at].h == c->H[WOP_f64_rmulsub]) &&
+      GROW(c, code, ncode, capcode, c->ncode + 1)) {
+    /* a*b - x or x - a*b, then stored (nbody's p->vx -= dx * m * mag):
+    ** f64_(r)mulsub_st [a b][x addr][off -], the address read after the
+    ** arithmetic as in the original order. */
+    uint32_t at = c->dst_at;
+    bool r = c->code[at].h == c->H[WOP_f64_rmulsub];
+    uint32_t sa = slot_of(c, h); /* a local or a temporary: emits nothing */
+    c->code[c->ncode++].u64 = 0;
+    c->code[at].h = c->H[r ? WOP_f64_rmulsub_st : WOP_f64_mulsub_st];
+    retag(c, at);
+    opnd(c, at, 3, sa);
+    opnd(c, at, 4, off);
+    c->dst_at = NONE;
+    pop_n(c, 2);
+    return;
+  }
+  if (op == WOP_st64 && v.kind == CE_STK && c->st[h].kind != CE_CONST && c->dst_at != NONE &&
       c->dst_end == c->ncode && c->last_label <= c->dst_at && c->dst_opnd == 2 &&
       get_opnd(c, c->dst_at, 2) == slot_at(c, h + 1) &&
       (c->code[c->dst_at].h == c->H[WOP_f64_add] || c->code[c->dst_at].h == c->H[WOP_f64_sub] ||
@@ -1653,6 +1878,24 @@ static void store(cc *c, int op) {
     opnd(c, at, 3, off);
     c->dst_at = NONE;
     pop_n(c, 2);
+    uint32_t p = c->prev_ins, q = c->prev2_ins;
+    if (hh == c->H[WOP_f64_sub] && c->last_ins == at && p != NONE && q != NONE && c->last_label <= q &&
+        p + 3 == at && q + 3 == p && c->code[p].h == c->H[WOP_f64_mulmul] && c->code[q].h == c->H[WOP_ld64]) {
+      /* mem[a + off] - (x * y) * z stored back there, the load just before
+      ** the product (nbody's p->v -= d * m * mag): one read-modify-write
+      ** f64_mulmul_subldst [x y][z a][off -].  The load's value and the
+      ** product are stack temporaries only the subtraction reads; a is
+      ** unchanged in between (the product writes a temporary). */
+      uint32_t t = get_opnd(c, q, 1), u = get_opnd(c, p, 3);
+      if (get_opnd(c, at, 0) == t && get_opnd(c, at, 1) == u && t >= c->nl && u >= c->nl && t != u &&
+          get_opnd(c, q, 0) == sa && get_opnd(c, q, 2) == off && sa != u) {
+        uint32_t x = get_opnd(c, p, 0), y = get_opnd(c, p, 1), z = get_opnd(c, p, 2);
+        c->code[q].h = c->H[WOP_f64_mulmul_subldst];
+        uint32_t ops[6] = {x, y, z, sa, off, 0};
+        for (int i = 0; i < 6; i++) opnd(c, q, i, ops[i]);
+        drop_after(c, q, 4);
+      }
+    }
     return;
   }
   if (vi) {
@@ -1743,7 +1986,9 @@ static bool compile_body(cc *c, uint32_t fidx) {
   memset(c->zero + c->nparams, 1, f->nlocals);
   c->ncalls = 0;
   if (!GROW(c, need_zero, capnz, capnz, c->nl + 1)) return false;
-  if (!GROW(c, bbase, capbb, capbb, c->nl + 1) || !GROW(c, bimm, capbi, capbi, c->nl + 1)) return false;
+  if (!GROW(c, bbase, capbb, capbb, c->nl + 1) || !GROW(c, bbase2, capbb2, capbb2, c->nl + 1) ||
+      !GROW(c, bimm, capbi, capbi, c->nl + 1))
+    return false;
   memset(c->bbase, 0xff, (size_t)c->nl * sizeof *c->bbase);
   c->nblist = 0;
   memset(c->need_zero, 0, c->nl);
@@ -1762,7 +2007,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
     if (c->bad) break;
     if (op <= 0x0f && op != 0x01 && op != 0x02) unbind_all(c); /* ends a basic block */
     if (!dead && !(op == 0x1a || (op >= 0x20 && op <= 0x22) || (op >= 0x28 && op <= 0x3e) ||
-                   (op >= 0x41 && op <= 0x44) || (op == 0x6a && addi_ok(c)))) {
+                   (op >= 0x41 && op <= 0x44) || (op == 0x6a && (addi_ok(c) || adds_ok(c))))) {
       /* Everything but loads, stores, local and constant pushes and the
       ** adds that extend an ADDI takes its operands as slots: lazy sums
       ** among them are computed now, before the translation of the
@@ -1774,7 +2019,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
           (op >= 0x8b && op <= 0x91) || (op >= 0x99 && op <= 0x9f) || op >= 0xa7)
         n = 1;
       for (uint32_t h = c->nst > n ? c->nst - n : 0; h < c->nst; h++)
-        if (c->st[h].kind == CE_ADDI) materialize(c, h);
+        if (is_sum(&c->st[h])) materialize(c, h);
     }
     switch (op) {
     case 0x00: /* unreachable */
@@ -2055,7 +2300,8 @@ static bool compile_body(cc *c, uint32_t fidx) {
       uint32_t n = rd_u32(c);
       if (dead) break;
       if (is_bound(c, n)) {
-        push(c, CE_ADDI, c->bbase[n], c->bimm[n]);
+        if (c->bbase2[n] != NONE) push_adds(c, c->bbase[n], c->bbase2[n], c->bimm[n]);
+        else push(c, CE_ADDI, c->bbase[n], c->bimm[n]);
         if (lv_at(c) & LV_LAST) c->bbase[n] = NONE;
         break;
       }
@@ -2297,6 +2543,10 @@ static bool compile_body(cc *c, uint32_t fidx) {
         unop(c, WOP_i32_clz + (op - 0x67));
       } else if (op == 0x6a && addi_ok(c)) {
         push_addi(c);
+      } else if (op == 0x6a && adds_ok(c)) {
+        push_adds(c, c->st[c->nst - 2].idx, c->st[c->nst - 1].idx, 0);
+        c->st[c->nst - 3] = c->st[c->nst - 1];
+        pop_n(c, 2);
       } else if (op >= 0x6a && op <= 0x78) {
         int i = op - 0x6a;
         int ss = i32_bin_ops[i];
@@ -2489,6 +2739,7 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   free(c.kvals);
   free(c.lv);
   free(c.bbase);
+  free(c.bbase2);
   free(c.bimm);
   free(c.blist);
   free(c.need_zero);

@@ -1265,6 +1265,82 @@ L_call1:
   ABR(adds, brz, S(1).u32, x == 0)
   CHAIN_P(ch64, uint64_t, u64, CH_K64)
 
+  /* ------------------------------------------------------------ sums */
+/* [a b][- k][off -]: (a + b + k) wrapped, + off. */
+#define EA_SSI() ((uint64_t)(uint32_t)(S(0).u32 + S(1).u32 + A(3)) + A(4))
+#define LOADSSI(name, N, T, RT)                                                \
+  L_##name##_ssi: {                                                            \
+    uint64_t ea = EA_SSI();                                                    \
+    MEMCHK(ea, N);                                                             \
+    T v;                                                                       \
+    memcpy(&v, mb + ea, N);                                                    \
+    S(2).u64 = (RT)v;                                                          \
+    DISPATCH(4);                                                               \
+  }
+  LOADSSI(ld32, 4, uint32_t, uint64_t)
+  LOADSSI(ld64, 8, uint64_t, uint64_t)
+  LOADSSI(ld8s32, 1, int8_t, uint32_t)
+  LOADSSI(ld8u, 1, uint8_t, uint64_t)
+  LOADSSI(ld16s32, 2, int16_t, uint32_t)
+  LOADSSI(ld16u, 2, uint16_t, uint64_t)
+  LOADSSI(ld8s64, 1, int8_t, uint64_t)
+  LOADSSI(ld16s64, 2, int16_t, uint64_t)
+  LOADSSI(ld32s64, 4, int32_t, uint64_t)
+#define STORESSI(name, N, T)                                                   \
+  L_##name##_ssi: {                                                            \
+    uint64_t ea = EA_SSI();                                                    \
+    MEMCHK(ea, N);                                                             \
+    T v = (T)S(2).u64;                                                         \
+    memcpy(mb + ea, &v, N);                                                    \
+    DISPATCH(4);                                                               \
+  }
+  STORESSI(st8, 1, uint8_t)
+  STORESSI(st16, 2, uint16_t)
+  STORESSI(st32, 4, uint32_t)
+  STORESSI(st64, 8, uint64_t)
+L_f64_axpy_ss2: {
+  uint64_t eb = (uint64_t)(uint32_t)(S(1).u32 + S(2).u32 + A(3)) + A(4);
+  MEMCHK(eb, 8);
+  uint64_t bb;
+  memcpy(&bb, mb + eb, 8);
+  double p = wn_bits_f64(S(0).u64) * wn_bits_f64(bb);
+  uint64_t ea = (uint64_t)(uint32_t)(S(5).u32 + S(6).u32 + A(7)) + A(8);
+  MEMCHK(ea, 8);
+  uint64_t ab;
+  memcpy(&ab, mb + ea, 8);
+  ab = wn_f64_bits(p + wn_bits_f64(ab));
+  memcpy(mb + ea, &ab, 8);
+  DISPATCH(6);
+}
+#define FMMST(name, EA, expr)                                                  \
+  L_f64_mulmul_##name: {                                                       \
+    double p = wn_bits_f64(S(0).u64) * wn_bits_f64(S(1).u64) * wn_bits_f64(S(2).u64); \
+    uint64_t ea = (EA);                                                        \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t bits;                                                             \
+    memcpy(&bits, mb + ea, 8);                                                 \
+    double m = wn_bits_f64(bits);                                              \
+    bits = wn_f64_bits(expr);                                                  \
+    memcpy(mb + ea, &bits, 8);                                                 \
+    DISPATCH(4);                                                               \
+  }
+  FMMST(addsist, (uint64_t)(uint32_t)(S(3).u32 + A(4)) + A(5), p + m)
+  FMMST(subldst, (uint64_t)S(3).u32 + A(4), m - p)
+L_f64_mul_sqrt:
+  S(2).u64 = wn_f64_bits(wn_bits_f64(S(0).u64) * sqrt(wn_bits_f64(S(1).u64)));
+  DISPATCH(3);
+#define FMSST(name, expr)                                                      \
+  L_f64_##name##_st: {                                                         \
+    double p = wn_bits_f64(S(0).u64) * wn_bits_f64(S(1).u64), x = wn_bits_f64(S(2).u64); \
+    uint64_t ea = (uint64_t)S(3).u32 + A(4);                                   \
+    MEMCHK(ea, 8);                                                             \
+    uint64_t bits = wn_f64_bits(expr);                                         \
+    memcpy(mb + ea, &bits, 8);                                                 \
+    DISPATCH(4);                                                               \
+  }
+  FMSST(mulsub, p - x)
+  FMSST(rmulsub, x - p)
+
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL
 out_of_fuel_back:

@@ -211,7 +211,22 @@
   ** if d != 0 (nz) or d == 0 (z): [h][x imm|z][d -][-][-][target]. */      \
   X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)                       \
   /* i64 chains (see WOP_CHAIN_P). */                                          \
-  WOP_CHAIN64(X)
+  WOP_CHAIN64(X)                                                        \
+  /* Loads/stores at (a + b + k) wrapped, + off (lazy sums of locals):     \
+  ** ld [h][a b][d k][off -], st [h][a b][v k][off -], same order as the    \
+  ** plain ones; mem[ea] += x * mem[eb], ea = (a1 + b1 + k1) wrapped + off1, \
+  ** eb = (a2 + b2 + k2) wrapped + off2: [h][x a2][b2 k2][off2 a1][b1 k1]    \
+  ** [off1 -] (6 cells). */                                                   \
+  X(ld32_ssi) X(ld64_ssi) X(ld8s32_ssi) X(ld8u_ssi) X(ld16s32_ssi)             \
+  X(ld16u_ssi) X(ld8s64_ssi) X(ld16s64_ssi) X(ld32s64_ssi) X(st8_ssi)          \
+  X(st16_ssi) X(st32_ssi) X(st64_ssi) X(f64_axpy_ss2)                         \
+  /* f64 (x * y) * z added to mem[ea], ea = (a + imm) wrapped + off:         \
+  ** [h][x y][z a][imm off]; subtracted from mem[a + off]: [h][x y][z a]     \
+  ** [off -]. */                                                             \
+  X(f64_mulmul_addsist) X(f64_mulmul_subldst)                                 \
+  /* f64 d = x * sqrt(y): [h][x y][d -]; a*b - x, x - a*b stored at         \
+  ** mem[addr + off]: [h][a b][x addr][off -]. */                            \
+  X(f64_mul_sqrt) X(f64_mulsub_st) X(f64_rmulsub_st)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

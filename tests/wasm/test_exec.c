@@ -561,6 +561,174 @@ static void test_liveness(rusm_wasm_module *m5) {
   rusm_wasm_instance_free(inst);
 }
 
+/* ---------------------------------------------------------------- sums */
+
+/* A reference of memory 0 (64 KiB) for the m6 functions: loads and
+** stores at ((a + b + k) mod 2^32) + off, traps past the end. */
+static uint8_t refm[65536];
+static bool ref_trap;
+static uint64_t ref_ea(uint32_t s, uint32_t k, uint32_t off, uint32_t n) {
+  uint64_t ea = (uint64_t)(uint32_t)(s + k) + off;
+  if (ea + n > sizeof refm) ref_trap = true;
+  return ea;
+}
+static int64_t ref_ld(uint32_t s, uint32_t k, uint32_t off, uint32_t n, bool sgn) {
+  uint64_t ea = ref_ea(s, k, off, n), v = 0;
+  if (ref_trap || ea > sizeof refm - n) return 0;
+  memcpy(&v, refm + ea, n); /* little-endian, as Wasm */
+  if (sgn && n < 8 && (v >> (8 * n - 1) & 1)) v |= ~(uint64_t)0 << (8 * n);
+  return (int64_t)v;
+}
+static void ref_st(uint32_t s, uint32_t k, uint32_t off, uint32_t n, uint64_t v) {
+  uint64_t ea = ref_ea(s, k, off, n);
+  if (!ref_trap && ea <= sizeof refm - n) memcpy(refm + ea, &v, n);
+}
+static double ref_f64(uint64_t ea) { double d; memcpy(&d, refm + ea, 8); return d; }
+/* mem[ea] = x * mem[eb] + mem[ea], loads first. */
+static void ref_axpy(uint32_t sa, uint32_t ka, uint32_t offa, uint32_t sb, uint32_t kb, uint32_t offb, double x) {
+  uint64_t eb = ref_ea(sb, kb, offb, 8), ea = ref_ea(sa, ka, offa, 8);
+  if (ref_trap || ea > sizeof refm - 8 || eb > sizeof refm - 8) return;
+  double p = x * ref_f64(eb) + ref_f64(ea);
+  memcpy(refm + ea, &p, 8);
+}
+/* Fills memory and the reference with bytes, or with f64 values. */
+static void sums_fill(rusm_wasm_instance *inst, bool f64) {
+  for (uint32_t i = 0; i < sizeof refm; i += 8) {
+    uint64_t v = (uint64_t)i * 0x9e3779b97f4a7c15u;
+    double d = (double)(i % 1000) * 0.25 - 100;
+    if (f64) memcpy(&v, &d, 8);
+    memcpy(refm + i, &v, 8);
+  }
+  CHECK(rusm_wasm_memory_write(inst, 0, refm, sizeof refm));
+}
+static bool sums_same(rusm_wasm_instance *inst) {
+  static uint8_t m[65536];
+  return rusm_wasm_memory_read(inst, 0, m, sizeof m) && memcmp(m, refm, sizeof m) == 0;
+}
+/* Runs name(args) and checks its result (i64, if want_r) or its trap
+** against the reference's, and memory against the reference. */
+static void sums_check(rusm_wasm_instance *inst, const char *name, rusm_wasm_val *a, size_t n,
+                       bool want_r, int64_t want) {
+  rusm_wasm_trap t = trap_of(inst, name, a, n);
+  bool ok = t == (ref_trap ? RUSM_WASM_TRAP_OOB_MEMORY : RUSM_WASM_TRAP_NONE);
+  if (ok && !ref_trap && want_r) {
+    rusm_wasm_val r;
+    ok = call(inst, name, a, n, &r, 1) == RUSM_WASM_RETURNED && r.of.i64 == want;
+  }
+  ok = ok && sums_same(inst);
+  if (!ok) fprintf(stderr, "sums case %s(%d, %d) wrong\n", name, a[0].of.i32, a[1].of.i32);
+  CHECK(ok);
+}
+
+static void test_sums(rusm_wasm_module *m) {
+  rusm_wasm_error err;
+  rusm_wasm_instance *inst = rusm_wasm_instantiate(m, NULL, &err);
+  CHECK(inst != NULL);
+  if (!inst) return;
+  rusm_wasm_val a[4];
+  /* Loads of every width at a + b + k: plain, a + b wrapping, out of
+  ** bounds (also by the wrapped sum's offset). */
+  static const int32_t lds[][2] = {{100, 23}, {-16, 40}, {40, -16}, {-1, 1}, {65520, 0},
+                                   {65530, 0}, {0x7fffffff, 0x7fffffff}, {-8, 0}};
+  sums_fill(inst, false);
+  for (size_t i = 0; i < sizeof lds / sizeof lds[0]; i++) {
+    uint32_t s = (uint32_t)lds[i][0] + (uint32_t)lds[i][1];
+    ref_trap = false;
+    int64_t acc = ref_ld(s, 0, 5, 4, false);
+    static const struct { uint32_t k, off, n; bool sgn; } l[] = {
+        {3, 1, 4, 0}, {5, 2, 8, 0}, {7, 1, 1, 1}, {2, 3, 1, 0}, {4, 1, 2, 1},
+        {6, 2, 2, 0}, {1, 4, 1, 1}, {9, 1, 2, 1}, {8, 2, 4, 1}};
+    for (size_t j = 0; j < sizeof l / sizeof l[0]; j++)
+      acc = (int64_t)((uint64_t)acc * 31 + (uint64_t)ref_ld(s, l[j].k, l[j].off, l[j].n, l[j].sgn));
+    a[0] = I32(lds[i][0]), a[1] = I32(lds[i][1]);
+    sums_check(inst, "lds", a, 2, true, acc);
+  }
+  /* Stores of every width at a + b + k (a trap keeps the earlier ones). */
+  static const int32_t sts[][2] = {{1000, 24}, {-24, 1048}, {1048, -24}, {65470, 0}, {65480, 0},
+                                   {65490, 0}, {65520, 0}, {-4, 0}};
+  for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++) {
+    uint32_t s = (uint32_t)sts[i][0] + (uint32_t)sts[i][1];
+    uint64_t v = 0x0123456789abcdefu + i;
+    ref_trap = false;
+    ref_st(s, 0, 40, 8, v);
+    ref_st(s, 1, 0, 1, v);
+    ref_st(s, 3, 1, 2, v);
+    ref_st(s, 9, 2, 4, v);
+    ref_st(s, 17, 3, 8, v);
+    ref_st(s, 30, 0, 1, 0x55);
+    uint64_t w = (uint64_t)ref_ld(s, 0, 50, 8, false);
+    ref_st(s, 48, 1, 8, w);
+    a[0] = I32(sts[i][0]), a[1] = I32(sts[i][1]), a[2] = I64((int64_t)v);
+    sums_check(inst, "sts", a, 3, false, 0);
+  }
+  /* a + b + k wrapping, for a store and a load. */
+  static const int32_t kw[][2] = {{100, 0}, {-8, 0}, {0, -12}, {65520, 0}, {-20, 0}};
+  for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++) {
+    uint32_t s = (uint32_t)kw[i][0] + (uint32_t)kw[i][1];
+    uint64_t v = 0xfedcba9876543210u - i;
+    ref_trap = false;
+    ref_st(s, 16, 1, 8, v);
+    int64_t want = ref_ld(s, 12, 2, 8, false);
+    a[0] = I32(kw[i][0]), a[1] = I32(kw[i][1]), a[2] = I64((int64_t)v);
+    sums_check(inst, "kwrap", a, 3, true, want);
+  }
+  /* matmul's axpys at sums of locals: a + c and b + c wrapping, out of
+  ** bounds in either load, in the second element only. */
+  static const int32_t ax[][3] = {{1000, 2000, 16}, {-16, 2032, 1032}, {1000, -8, 8},  {1003, 2005, 0},
+                                  {65528, 0, 0},    {1000, 65530, 0},   {-24, 2000, 8}, {-16, 2000, 0},
+                                  {-24, 2000, 0},   {1000, 65504, 0}};
+  sums_fill(inst, true);
+  for (size_t i = 0; i < sizeof ax / sizeof ax[0]; i++) {
+    uint32_t sa = (uint32_t)ax[i][0] + (uint32_t)ax[i][2], sb = (uint32_t)ax[i][1] + (uint32_t)ax[i][2];
+    double x = 1.5 + (double)i;
+    a[0] = I32(ax[i][0]), a[1] = I32(ax[i][1]), a[2] = I32(ax[i][2]), a[3] = F64(x);
+    ref_trap = false;
+    ref_axpy(sa, 0, 0, sb, 0, 0, x);
+    ref_axpy(sa, 8, 0, sb, 8, 0, x);
+    sums_check(inst, "axpy", a, 4, false, 0);
+    ref_trap = false;
+    ref_axpy(sa, 16, 8, sb, 16, 16, x);
+    sums_check(inst, "axpy_k", a, 4, false, 0);
+  }
+  /* (x * y) * z subtracted from mem[p + 8], added to mem[q + 16 + 8]
+  ** (wrapping; out of bounds either, also by the offset past 2^32). */
+  static const int32_t mm[][2] = {{1000, 2000}, {1001, -16}, {-8, 3000}, {65530, 3000}, {3000, 65520}, {3000, -20}};
+  for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) {
+    double x = 1.5, y = 2.25 + (double)i, z = -3;
+    a[0] = I32(mm[i][0]), a[1] = I32(mm[i][1]), a[2] = F64(x), a[3] = F64(y);
+    rusm_wasm_val args[5] = {a[0], a[1], a[2], a[3], F64(z)};
+    ref_trap = false;
+    uint64_t ea = (uint64_t)(uint32_t)mm[i][0] + 8;
+    if (ea > sizeof refm - 8) ref_trap = true;
+    else {
+      double d = ref_f64(ea) - x * y * z;
+      memcpy(refm + ea, &d, 8);
+    }
+    ea = ref_ea((uint32_t)mm[i][1], 16, 8, 8);
+    if (!ref_trap && ea <= sizeof refm - 8) {
+      double d = x * y * z + ref_f64(ea);
+      memcpy(refm + ea, &d, 8);
+    }
+    sums_check(inst, "mm", args, 5, false, 0);
+  }
+  /* x * y - x, y - x * y stored (out of bounds, past 2^32 by the offset);
+  ** x * sqrt(y), sqrt(x) * y. */
+  static const int32_t ms[] = {1000, 1003, 65530, 65516, 65512, -8};
+  for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+    double x = 2.5 + (double)i, y = 7.25;
+    double r[4] = {x * y - x, y - x * y, x * sqrt(y), sqrt(x) * y};
+    ref_trap = false;
+    for (int j = 0; j < 4; j++) {
+      uint64_t ea = ref_ea((uint32_t)ms[i], 0, 8 * (uint32_t)(j + 1), 8);
+      if (ref_trap || ea > sizeof refm - 8) break;
+      memcpy(refm + ea, &r[j], 8);
+    }
+    rusm_wasm_val args[3] = {I32(ms[i]), F64(x), F64(y)};
+    sums_check(inst, "msq", args, 3, false, 0);
+  }
+  rusm_wasm_instance_free(inst);
+}
+
 int main(void) {
   rusm_wasm_error err;
   rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
@@ -592,6 +760,10 @@ int main(void) {
   rusm_wasm_module_free(m3);
   rusm_wasm_module_free(m4);
   test_liveness(m5);
+  rusm_wasm_module *m6 = rusm_wasm_module_load(m6_wasm, sizeof m6_wasm, &err);
+  CHECK(m6 != NULL);
+  if (m6) test_sums(m6);
+  rusm_wasm_module_free(m6);
   /* A second instance of the same module shares the translation but not
   ** the state. */
   rusm_wasm_instance *inst2 = rusm_wasm_instantiate(m1, l, &err);
