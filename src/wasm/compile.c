@@ -1095,6 +1095,26 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
     set_dst(c, at, 2);
     return;
   }
+  if (!is64 && op_ss == WOP_i32_and_ss && b.kind == CE_CONST && a.kind == CE_LOC &&
+      a.idx == c->tee_local && c->tee_at != NONE && c->tee_end == c->ncode &&
+      c->last_label <= c->tee_at && !c->bad && c->code[c->tee_at].h == c->H[WOP_i32_shr_u_si] &&
+      GROW(c, code, ncode, capcode, c->ncode + 1)) {
+    /* t = x >> k; local.tee t; t & m (a bit-field and what lies above it,
+    ** as in instruction decoders): one i32_shr_u_and_t [x k][d m][t] that
+    ** writes both. */
+    at = c->tee_at;
+    c->code[c->ncode].u64 = 0;
+    c->ncode++;
+    c->code[at].h = c->H[WOP_i32_shr_u_and_t];
+    opnd(c, at, 4, get_opnd(c, at, 2));
+    opnd(c, at, 2, slot_at(c, ha));
+    opnd(c, at, 3, (uint32_t)b.imm);
+    c->tee_at = NONE;
+    pop_n(c, 2);
+    push_stk(c);
+    set_dst(c, at, 2);
+    return;
+  }
   if (!is64 && b.kind == CE_CONST && a.kind == CE_STK &&
       ((op_ss == WOP_i32_and_ss && last_is(c, WOP_i32_shr_u_si, 2, slot_at(c, ha))) ||
        (op_ss == WOP_i32_add_ss && last_is(c, WOP_i32_shl_si, 2, slot_at(c, ha))))) {

@@ -1254,6 +1254,12 @@ L_call1:
   ABR(addi, brz, A(1), x == 0)
   ABR(adds, brnz, S(1).u32, x != 0)
   ABR(adds, brz, S(1).u32, x == 0)
+L_i32_shr_u_and_t: {
+  uint32_t t = S(0).u32 >> (A(1) & 31);
+  S(4).u64 = t;
+  S(2).u64 = t & A(3); /* last: d may be t's local */
+  DISPATCH(4);
+}
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL

@@ -205,7 +205,9 @@
   WOP_CHAIN(X)                                                                 \
   /* Loop tails d = x + imm (addi) or x + z (adds), then a backward branch  \
   ** if d != 0 (nz) or d == 0 (z): [h][x imm|z][d -][-][-][target]. */      \
-  X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)
+  X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)                     \
+  /* t = x >> k and d = t & m, i32: [h][x k][d m][t -]. */                   \
+  X(i32_shr_u_and_t)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };
