@@ -29,7 +29,9 @@
 ** addresses, arithmetic with a memory operand or stored to memory, mul-add
 ** pairs, add + backward compare-branch loop tails, copies + jumps, ...).
 ** The temporary is then never written, which is safe because only the
-** consumer could read it.
+** consumer could read it.  A few merge independent neighbours instead,
+** keeping their order (an add into a local, then a load at (x << k) +
+** imm: an interpreter's "ins = code[pc]; pc + 1").
 **
 ** Liveness: before translating a body, a backward liveness analysis over
 ** its locals (lv_analyze: basic blocks over the structured control flow,
@@ -233,6 +235,17 @@ static void retag(cc *c, uint32_t at) {
   if (last[0] == at) {
     last[1] = c->op_off;
   } else if (last[0] < at && GROW(c, offmap, noff, capoff, 2 * (c->noff + 1))) {
+    c->offmap[2 * c->noff] = at;
+    c->offmap[2 * c->noff + 1] = c->op_off;
+    c->noff++;
+  }
+}
+/* The instructions from `at` on were merged into one starting at `at`,
+** which traps as the Wasm instruction being translated. */
+static void retag_back(cc *c, uint32_t at) {
+  if (c->bad) return;
+  while (c->noff && c->offmap[2 * (c->noff - 1)] >= at) c->noff--;
+  if (GROW(c, offmap, noff, capoff, 2 * (c->noff + 1))) {
     c->offmap[2 * c->noff] = at;
     c->offmap[2 * c->noff + 1] = c->op_off;
     c->noff++;
@@ -1466,6 +1479,25 @@ static void load(cc *c, int op) {
       pop_n(c, 1);
       push_stk(c);
       set_dst(c, at, 2);
+      uint32_t p = c->prev_ins;
+      if (sh && p != NONE && p + 3 == at && c->last_ins == at && c->last_label <= p &&
+          c->code[p].h == c->H[WOP_i32_add_si] && get_opnd(c, p, 2) < c->nl) {
+        /* Right after d2 = a + imm2 into a local (i = pc + 1; x = code[pc]):
+        ** one ld*_sha [x k][d imm][off a][imm2 d2] doing the add first. */
+        uint32_t a2 = get_opnd(c, p, 0), i2 = get_opnd(c, p, 1), d2 = get_opnd(c, p, 2);
+        memmove(&c->code[p], &c->code[at], 4 * sizeof(wcell));
+        c->code[p].h = c->H[op - WOP_ld32 + WOP_ld32_sha];
+        c->ncode = p + 5;
+        c->code[p + 4].u64 = 0;
+        opnd(c, p, 5, a2);
+        opnd(c, p, 6, i2);
+        opnd(c, p, 7, d2);
+        retag_back(c, p);
+        c->last_ins = p;
+        c->prev_ins = NONE;
+        c->tee_at = NONE;
+        set_dst(c, p, 2);
+      }
     }
     return;
   }

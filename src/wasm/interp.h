@@ -207,7 +207,11 @@
   ** if d != 0 (nz) or d == 0 (z): [h][x imm|z][d -][-][-][target]. */      \
   X(addi_brnzb) X(addi_brzb) X(adds_brnzb) X(adds_brzb)                     \
   /* t = x >> k and d = t & m, i32: [h][x k][d m][t -]. */                   \
-  X(i32_shr_u_and_t)
+  X(i32_shr_u_and_t)                                                           \
+  /* d2 = a + imm2 (i32), then a load at ((x << k) + imm) wrapped + off:     \
+  ** [h][x k][d imm][off a][imm2 d2], same order as the plain loads. */      \
+  X(ld32_sha) X(ld64_sha) X(ld8s32_sha) X(ld8u_sha) X(ld16s32_sha)             \
+  X(ld16u_sha) X(ld8s64_sha) X(ld16s64_sha) X(ld32s64_sha)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

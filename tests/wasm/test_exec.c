@@ -561,6 +561,62 @@ static void test_liveness(rusm_wasm_module *m5) {
   rusm_wasm_instance_free(inst);
 }
 
+/* Loads merged with the add into a local before them (ld*_sha): the
+** loaded value and the local, over wrapping addresses and indexes, a load
+** at the index the add has just written, and a trap at the load. */
+static void test_fetch(void) {
+  rusm_wasm_error err;
+  rusm_wasm_module *m = rusm_wasm_module_load(m6_wasm, sizeof m6_wasm, &err);
+  rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
+  CHECK(inst != NULL);
+  if (!inst) {
+    rusm_wasm_module_free(m);
+    return;
+  }
+  uint8_t mem[65536 + 8] = {0};
+  static const uint8_t data[16] = {1, 2, 3, 4, 0x85, 0x86, 0x87, 0x88, 9, 10, 11, 12, 0x8d, 0x8e, 0x8f, 0x90};
+  memcpy(mem + 16, data, sizeof data);
+  static const uint32_t pcs[] = {0, 1, 2, 3, 5, 16379, 0x40000000u, 0x40000001u, 0xffffffffu};
+  for (size_t i = 0; i < sizeof pcs / sizeof pcs[0]; i++) {
+    uint32_t pc = pcs[i], ea;
+    rusm_wasm_val a = I32((int32_t)pc), r = I32(-1);
+    uint32_t w32;
+    ea = (pc << 2) + 16;
+    memcpy(&w32, mem + ea, 4);
+    CHECK(call(inst, "fetch", &a, 1, &r, 1) == RUSM_WASM_RETURNED && (uint32_t)r.of.i32 == w32 + (pc + 1) * 1000);
+    int16_t w16 = 0;
+    ea = ((pc - 1) << 1) + 16;
+    bool in = (uint64_t)ea + 3 <= 65536;
+    if (in) memcpy(&w16, mem + (uint64_t)ea + 1, 2);
+    rusm_wasm_status st = call(inst, "fetch_self", &a, 1, &r, 1);
+    if (in) CHECK(st == RUSM_WASM_RETURNED && (uint32_t)r.of.i32 == (uint32_t)(int32_t)w16 + (pc - 1) * 1000);
+    else CHECK(st == RUSM_WASM_TRAPPED);
+    uint64_t w64 = 0;
+    ea = (pc << 3) + 12;
+    in = (uint64_t)ea + 12 <= 65536;
+    if (in) memcpy(&w64, mem + (uint64_t)ea + 4, 8);
+    st = call(inst, "fetch64", &a, 1, &r, 1);
+    if (in) CHECK(st == RUSM_WASM_RETURNED && (uint64_t)r.of.i64 == w64 + (uint32_t)(pc + 3));
+    else CHECK(st == RUSM_WASM_TRAPPED);
+    ea = pc + 16;
+    if (ea < 65536)
+      CHECK(call(inst, "fetch8", &a, 1, &r, 1) == RUSM_WASM_RETURNED &&
+            (uint32_t)r.of.i32 == (uint32_t)(int8_t)mem[ea] - (pc + 1));
+    else CHECK(trap_of(inst, "fetch8", &a, 1) == RUSM_WASM_TRAP_OOB_MEMORY);
+  }
+  /* Out of bounds: the trap names the load (0x28). */
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  rusm_wasm_val a = I32(16380);
+  uint32_t func = 0, off = 0;
+  CHECK(rusm_wasm_exec_call(e, "fetch", &a, 1, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED);
+  CHECK(rusm_wasm_exec_trap(e, &func, &off) == RUSM_WASM_TRAP_OOB_MEMORY);
+  CHECK(func == 0 && off > 0 && off < sizeof m6_wasm && m6_wasm[off] == 0x28);
+  rusm_wasm_exec_free(e);
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_module_free(m);
+}
+
 int main(void) {
   rusm_wasm_error err;
   rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
@@ -592,6 +648,7 @@ int main(void) {
   rusm_wasm_module_free(m3);
   rusm_wasm_module_free(m4);
   test_liveness(m5);
+  test_fetch();
   /* A second instance of the same module shares the translation but not
   ** the state. */
   rusm_wasm_instance *inst2 = rusm_wasm_instantiate(m1, l, &err);
