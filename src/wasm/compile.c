@@ -45,6 +45,11 @@
 ** and nothing remains of the add.  Writing the base local first writes
 ** the bound local's value (flush_slot); bindings end with the block.
 **
+** Narrow locals: a local.set/tee that takes the result of a zero-extending
+** 8/16-bit load marks the local narrow until it is written again or a
+** label is bound; an i32/i64.and of it with a mask keeping all those bits
+** is then the local itself and emits nothing.
+**
 ** Constants used inside loops that need a slot get one of their own
 ** (between the locals and the stack), set by a prologue at function entry:
 ** a first translation pass collects them, a second uses them.
@@ -163,6 +168,12 @@ typedef struct cc {
   ** block began (some since unbound). */
   uint32_t *bbase, *bimm, *blist;
   uint32_t capbb, capbi, capbl, nblist;
+  /* narrow[n]: local n holds a zero-extended 8- or 16-bit load (8, 16; 0:
+  ** unknown), set by the local.set/tee that took the load's result, until
+  ** the local is written again or a label is bound (another path may come
+  ** in).  An i32.and keeping all those bits is then the local itself. */
+  uint8_t *narrow;
+  uint32_t capnarrow;
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -268,7 +279,10 @@ static void target_cell(cc *c, uint32_t cell, uint32_t target) {
   c->code[cell].u64 = target;
   if (GROW(c, tg, ntg, captg, c->ntg + 1)) c->tg[c->ntg++] = cell;
 }
-static void bind_label(cc *c) { c->last_label = c->ncode; }
+static void bind_label(cc *c) {
+  c->last_label = c->ncode;
+  memset(c->narrow, 0, c->nl);
+}
 
 /* ------------------------------------------------------------ the stack */
 
@@ -415,6 +429,7 @@ static bool needs_moves(cc *c, uint32_t h0, uint32_t n) {
 }
 
 static bool last_is(cc *c, int op, int dopnd, uint32_t slot);
+static uint8_t load_width(cc *c, uint32_t at, uint32_t i);
 
 /* Function return: results into slots 0..n-1, then return. */
 static void emit_return(cc *c) {
@@ -1047,6 +1062,23 @@ static bool chain(cc *c, int op_ss) {
 static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) {
   uint32_t ha = c->nst - 2;
   centry a = c->st[ha], b = c->st[ha + 1];
+  if (op_ss == (is64 ? WOP_i64_and_ss : WOP_i32_and_ss) && (a.kind == CE_CONST) != (b.kind == CE_CONST)) {
+    /* x & m where x is a zero-extended 8/16-bit load and m keeps all its
+    ** bits (clang masks bytes it loaded with load8_u again): x itself. */
+    centry x = a.kind == CE_CONST ? b : a;
+    uint64_t m = a.kind == CE_CONST ? a.imm : b.imm;
+    uint8_t w = 0;
+    if (x.kind == CE_LOC && x.idx < c->nl) w = c->narrow[x.idx];
+    else if (x.kind == CE_STK && a.kind == CE_STK && c->dst_at != NONE && c->dst_end == c->ncode &&
+             c->last_label <= c->dst_at && !c->bad && get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, ha))
+      w = load_width(c, c->dst_at, c->dst_opnd);
+    uint64_t keep = w == 8 ? 0xff : 0xffff;
+    if (w && (m & keep) == keep) {
+      pop_n(c, 2);
+      push(c, x.kind, x.idx, x.imm); /* an STK x was a: the same slot */
+      return;
+    }
+  }
   if (!is64 && int_load_op(c, op_ss)) return;
   bool is_or = !is64 && op_ss == WOP_i32_or_ss;
   if ((is_or || op_ss == (is64 ? WOP_i64_xor_ss : WOP_i32_xor_ss)) && a.kind != CE_CONST && b.kind != CE_CONST) {
@@ -1326,6 +1358,21 @@ static int dup_op(cc *c, uint32_t at) {
   return -1;
 }
 
+/* 8 or 16 if operand `i` of the instruction at `at` is the result of a
+** zero-extending 8- or 16-bit load, else 0. */
+static uint8_t load_width(cc *c, uint32_t at, uint32_t i) {
+  static const struct { int op; uint8_t i; } v[] = {
+      {WOP_ld8u, 1}, {WOP_ld8u_ss, 2}, {WOP_ld8u_si, 2}, {WOP_ld8u_sh, 2}, {WOP_ld8u_ash, 2},
+      {WOP_ld8u_abs, 0}, {WOP_ld8u_sit, 3}, {WOP_ld8u_sha, 2}};
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+    int d16 = WOP_ld16u - WOP_ld8u; /* the same forms exist for ld16u */
+    if (v[k].i != i) continue;
+    if (c->code[at].h == c->H[v[k].op]) return 8;
+    if (c->code[at].h == c->H[v[k].op + d16]) return 16;
+  }
+  return 0;
+}
+
 /* local.set/tee n of the top entry. */
 static void local_set(cc *c, uint32_t n, bool tee) {
   uint32_t h = c->nst - 1;
@@ -1334,6 +1381,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   for (uint32_t i = 0; i < h; i++)
     if ((c->st[i].kind == CE_LOC || c->st[i].kind == CE_ADDI) && c->st[i].idx == n) refs = true;
   bool still_zero = !c->seen_loop && n < c->nl && c->zero[n];
+  if (n < c->nl) c->narrow[n] = 0;
   if (lv_at(c) & LV_DEAD) {
     /* No path reads this value: the local keeps its old contents (which
     ** nothing reads either), and a tee leaves the value where it is, so a
@@ -1372,6 +1420,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
              c->last_label <= c->dst_at && !c->bad &&
              get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, h)) {
     opnd(c, c->dst_at, (int)c->dst_opnd, n);
+    if (n < c->nl) c->narrow[n] = load_width(c, c->dst_at, c->dst_opnd);
     c->tee_at = c->dst_opnd == 2 ? c->dst_at : NONE;
     c->tee_local = n;
     c->tee_end = c->ncode;
@@ -1784,6 +1833,8 @@ static bool compile_body(cc *c, uint32_t fidx) {
   c->op_off = f->code_offset;
   c->seen_loop = false;
   if (!GROW(c, zero, capzero, capzero, c->nl + 1)) return false;
+  if (!GROW(c, narrow, capnarrow, capnarrow, c->nl + 1)) return false;
+  memset(c->narrow, 0, c->nl);
   /* Every local starts "still zero"; an elided store of zero marks the
   ** local need_zero, so the call zeroes it (wfunc zero_from/nzero). */
   memset(c->zero, 0, c->nl);
@@ -1799,7 +1850,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
   push_ctl(c, CT_FUNC, 0, ft->nresults);
   if (c->kuse)
     for (uint32_t i = 0; i < c->nk; i++) emit_const(c, c->kbase + i, c->kvals[i]);
-  c->last_label = c->ncode;
+  bind_label(c);
 
   while (!c->bad && c->nctl > 0) {
     c->op_off = c->body_off + (uint32_t)(c->p - c->body);
@@ -2533,6 +2584,7 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   free(c.tg);
   free(c.offmap);
   free(c.zero);
+  free(c.narrow);
   free(c.kvals);
   free(c.lv);
   free(c.bbase);

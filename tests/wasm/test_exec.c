@@ -617,6 +617,44 @@ static void test_fetch(void) {
   rusm_wasm_module_free(m);
 }
 
+/* Masks of narrow loads (m7): each case against C. */
+static void test_narrow(void) {
+  rusm_wasm_error err;
+  rusm_wasm_module *m = rusm_wasm_module_load(m7_wasm, sizeof m7_wasm, &err);
+  rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
+  CHECK(inst != NULL);
+  if (!inst) {
+    rusm_wasm_module_free(m);
+    return;
+  }
+  static const uint8_t b[16] = {0xfe, 0xff, 0x80, 0x7f, 1, 2, 3, 4};
+  static const uint32_t ps[] = {0, 1, 2, 3, 4, 6};
+  static const uint32_t qs[] = {0, 1, 0x100};
+  for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+    for (size_t j = 0; j < sizeof qs / sizeof qs[0]; j++) {
+      uint32_t p = ps[i], q = qs[j], x8 = b[p], x16 = b[p] | (uint32_t)b[p + 1] << 8, x32;
+      memcpy(&x32, b + p, 4);
+      struct { const char *f; uint32_t want; } cs[] = {
+          {"n8", (x8 & 255) + (x8 & 0x7f) * 1000 + x8 * 1000000 + (b[p + 1] & 0x3fu) * 0x10000000u},
+          {"n16", x16 + (x16 & 0xff) * 100000},
+          {"nif", (q ? x8 : x32) & 0xffff},
+          {"nelse", q ? x8 : x32 & 0xffff},
+          {"nset", (x8 + q) & 0xff},
+          {"ncopy", (q + x8) & 0xff},
+          {"n64", x8 + x8 * 1000},
+      };
+      for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+        rusm_wasm_val a[2] = {I32((int32_t)p), I32((int32_t)q)}, r = I32(-1);
+        rusm_wasm_status st = call(inst, cs[k].f, a, 2, &r, 1);
+        if (st != RUSM_WASM_RETURNED || (uint32_t)r.of.i32 != cs[k].want)
+          fprintf(stderr, "narrow %s(%u, %u) = %u, want %u\n", cs[k].f, p, q, (uint32_t)r.of.i32, cs[k].want);
+        CHECK(st == RUSM_WASM_RETURNED && (uint32_t)r.of.i32 == cs[k].want);
+      }
+    }
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_module_free(m);
+}
+
 int main(void) {
   rusm_wasm_error err;
   rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
@@ -649,6 +687,7 @@ int main(void) {
   rusm_wasm_module_free(m4);
   test_liveness(m5);
   test_fetch();
+  test_narrow();
   /* A second instance of the same module shares the translation but not
   ** the state. */
   rusm_wasm_instance *inst2 = rusm_wasm_instantiate(m1, l, &err);
