@@ -37,7 +37,9 @@
 ** addresses, arithmetic with a memory operand or stored to memory, mul-add
 ** pairs, add + backward compare-branch loop tails, copies + jumps, ...).
 ** The temporary is then never written, which is safe because only the
-** consumer could read it.
+** consumer could read it.  A few merge independent neighbours instead,
+** keeping their order (an add into a local, then a load at (x << k) +
+** imm: an interpreter's "ins = code[pc]; pc + 1").
 **
 ** Liveness: before translating a body, a backward liveness analysis over
 ** its locals (lv_analyze: basic blocks over the structured control flow,
@@ -51,6 +53,11 @@
 ** a + imm (with read-modify-write and axpy forms at a + imm) or a + b + k,
 ** and nothing remains of the add.  Writing a base local first writes the
 ** bound local's value (flush_slot); bindings end with the block.
+**
+** Narrow locals: a local.set/tee that takes the result of a zero-extending
+** 8/16-bit load marks the local narrow until it is written again or a
+** label is bound; an i32/i64.and of it with a mask keeping all those bits
+** is then the local itself and emits nothing.
 **
 ** Constants used inside loops that need a slot get one of their own
 ** (between the locals and the stack), set by a prologue at function entry:
@@ -173,6 +180,12 @@ typedef struct cc {
   ** since unbound). */
   uint32_t *bbase, *bbase2, *bimm, *blist;
   uint32_t capbb, capbb2, capbi, capbl, nblist;
+  /* narrow[n]: local n holds a zero-extended 8- or 16-bit load (8, 16; 0:
+  ** unknown), set by the local.set/tee that took the load's result, until
+  ** the local is written again or a label is bound (another path may come
+  ** in).  An i32.and keeping all those bits is then the local itself. */
+  uint8_t *narrow;
+  uint32_t capnarrow;
 } cc;
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
@@ -252,6 +265,17 @@ static void retag(cc *c, uint32_t at) {
     c->noff++;
   }
 }
+/* The instructions from `at` on were merged into one starting at `at`,
+** which traps as the Wasm instruction being translated. */
+static void retag_back(cc *c, uint32_t at) {
+  if (c->bad) return;
+  while (c->noff && c->offmap[2 * (c->noff - 1)] >= at) c->noff--;
+  if (GROW(c, offmap, noff, capoff, 2 * (c->noff + 1))) {
+    c->offmap[2 * c->noff] = at;
+    c->offmap[2 * c->noff + 1] = c->op_off;
+    c->noff++;
+  }
+}
 static void opnd(cc *c, uint32_t at, int i, uint32_t v) {
   if (c->bad) return;
   c->code[at + 1 + i / 2].u32[i % 2] = v;
@@ -269,7 +293,10 @@ static void target_cell(cc *c, uint32_t cell, uint32_t target) {
   c->code[cell].u64 = target;
   if (GROW(c, tg, ntg, captg, c->ntg + 1)) c->tg[c->ntg++] = cell;
 }
-static void bind_label(cc *c) { c->last_label = c->ncode; }
+static void bind_label(cc *c) {
+  c->last_label = c->ncode;
+  memset(c->narrow, 0, c->nl);
+}
 
 /* ------------------------------------------------------------ the stack */
 
@@ -440,6 +467,7 @@ static bool needs_moves(cc *c, uint32_t h0, uint32_t n) {
 }
 
 static bool last_is(cc *c, int op, int dopnd, uint32_t slot);
+static uint8_t load_width(cc *c, uint32_t at, uint32_t i);
 
 /* Function return: results into slots 0..n-1, then return. */
 static void emit_return(cc *c) {
@@ -1104,6 +1132,23 @@ static bool chain(cc *c, int op_ss, bool is64) {
 static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) {
   uint32_t ha = c->nst - 2;
   centry a = c->st[ha], b = c->st[ha + 1];
+  if (op_ss == (is64 ? WOP_i64_and_ss : WOP_i32_and_ss) && (a.kind == CE_CONST) != (b.kind == CE_CONST)) {
+    /* x & m where x is a zero-extended 8/16-bit load and m keeps all its
+    ** bits (clang masks bytes it loaded with load8_u again): x itself. */
+    centry x = a.kind == CE_CONST ? b : a;
+    uint64_t m = a.kind == CE_CONST ? a.imm : b.imm;
+    uint8_t w = 0;
+    if (x.kind == CE_LOC && x.idx < c->nl) w = c->narrow[x.idx];
+    else if (x.kind == CE_STK && a.kind == CE_STK && c->dst_at != NONE && c->dst_end == c->ncode &&
+             c->last_label <= c->dst_at && !c->bad && get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, ha))
+      w = load_width(c, c->dst_at, c->dst_opnd);
+    uint64_t keep = w == 8 ? 0xff : 0xffff;
+    if (w && (m & keep) == keep) {
+      pop_n(c, 2);
+      push(c, x.kind, x.idx, x.imm); /* an STK x was a: the same slot */
+      return;
+    }
+  }
   if (!is64 && int_load_op(c, op_ss)) return;
   bool is_or = !is64 && op_ss == WOP_i32_or_ss;
   if ((is_or || op_ss == (is64 ? WOP_i64_xor_ss : WOP_i32_xor_ss)) && a.kind != CE_CONST && b.kind != CE_CONST) {
@@ -1160,6 +1205,26 @@ static void int_binop(cc *c, int op_ss, bool is64, int mirror_ss, int cmp_kind) 
     at = c->dst_at;
     c->code[at].h = c->H[is64 ? WOP_i64_mul_add_si : WOP_i32_mul_add_si];
     opnd(c, at, 3, (uint32_t)b.imm);
+    pop_n(c, 2);
+    push_stk(c);
+    set_dst(c, at, 2);
+    return;
+  }
+  if (!is64 && op_ss == WOP_i32_and_ss && b.kind == CE_CONST && a.kind == CE_LOC &&
+      a.idx == c->tee_local && c->tee_at != NONE && c->tee_end == c->ncode &&
+      c->last_label <= c->tee_at && !c->bad && c->code[c->tee_at].h == c->H[WOP_i32_shr_u_si] &&
+      GROW(c, code, ncode, capcode, c->ncode + 1)) {
+    /* t = x >> k; local.tee t; t & m (a bit-field and what lies above it,
+    ** as in instruction decoders): one i32_shr_u_and_t [x k][d m][t] that
+    ** writes both. */
+    at = c->tee_at;
+    c->code[c->ncode].u64 = 0;
+    c->ncode++;
+    c->code[at].h = c->H[WOP_i32_shr_u_and_t];
+    opnd(c, at, 4, get_opnd(c, at, 2));
+    opnd(c, at, 2, slot_at(c, ha));
+    opnd(c, at, 3, (uint32_t)b.imm);
+    c->tee_at = NONE;
     pop_n(c, 2);
     push_stk(c);
     set_dst(c, at, 2);
@@ -1384,6 +1449,21 @@ static int dup_op(cc *c, uint32_t at) {
   return -1;
 }
 
+/* 8 or 16 if operand `i` of the instruction at `at` is the result of a
+** zero-extending 8- or 16-bit load, else 0. */
+static uint8_t load_width(cc *c, uint32_t at, uint32_t i) {
+  static const struct { int op; uint8_t i; } v[] = {
+      {WOP_ld8u, 1}, {WOP_ld8u_ss, 2}, {WOP_ld8u_si, 2}, {WOP_ld8u_sh, 2}, {WOP_ld8u_ash, 2},
+      {WOP_ld8u_abs, 0}, {WOP_ld8u_sit, 3}, {WOP_ld8u_sha, 2}};
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+    int d16 = WOP_ld16u - WOP_ld8u; /* the same forms exist for ld16u */
+    if (v[k].i != i) continue;
+    if (c->code[at].h == c->H[v[k].op]) return 8;
+    if (c->code[at].h == c->H[v[k].op + d16]) return 16;
+  }
+  return 0;
+}
+
 /* local.set/tee n of the top entry. */
 static void local_set(cc *c, uint32_t n, bool tee) {
   uint32_t h = c->nst - 1;
@@ -1392,6 +1472,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
   for (uint32_t i = 0; i < h; i++)
     if (reads_local(&c->st[i], n)) refs = true;
   bool still_zero = !c->seen_loop && n < c->nl && c->zero[n];
+  if (n < c->nl) c->narrow[n] = 0;
   if (lv_at(c) & LV_DEAD) {
     /* No path reads this value: the local keeps its old contents (which
     ** nothing reads either), and a tee leaves the value where it is, so a
@@ -1431,6 +1512,7 @@ static void local_set(cc *c, uint32_t n, bool tee) {
              c->last_label <= c->dst_at && !c->bad &&
              get_opnd(c, c->dst_at, (int)c->dst_opnd) == slot_at(c, h)) {
     opnd(c, c->dst_at, (int)c->dst_opnd, n);
+    if (n < c->nl) c->narrow[n] = load_width(c, c->dst_at, c->dst_opnd);
     c->tee_at = c->dst_opnd == 2 ? c->dst_at : NONE;
     c->tee_local = n;
     c->tee_end = c->ncode;
@@ -1559,6 +1641,25 @@ static void load(cc *c, int op) {
       pop_n(c, 1);
       push_stk(c);
       set_dst(c, at, 2);
+      uint32_t p = c->prev_ins;
+      if (sh && p != NONE && p + 3 == at && c->last_ins == at && c->last_label <= p &&
+          c->code[p].h == c->H[WOP_i32_add_si] && get_opnd(c, p, 2) < c->nl) {
+        /* Right after d2 = a + imm2 into a local (i = pc + 1; x = code[pc]):
+        ** one ld*_sha [x k][d imm][off a][imm2 d2] doing the add first. */
+        uint32_t a2 = get_opnd(c, p, 0), i2 = get_opnd(c, p, 1), d2 = get_opnd(c, p, 2);
+        memmove(&c->code[p], &c->code[at], 4 * sizeof(wcell));
+        c->code[p].h = c->H[op - WOP_ld32 + WOP_ld32_sha];
+        c->ncode = p + 5;
+        c->code[p + 4].u64 = 0;
+        opnd(c, p, 5, a2);
+        opnd(c, p, 6, i2);
+        opnd(c, p, 7, d2);
+        retag_back(c, p);
+        c->last_ins = p;
+        c->prev_ins = NONE;
+        c->tee_at = NONE;
+        set_dst(c, p, 2);
+      }
     }
     return;
   }
@@ -1980,6 +2081,8 @@ static bool compile_body(cc *c, uint32_t fidx) {
   c->op_off = f->code_offset;
   c->seen_loop = false;
   if (!GROW(c, zero, capzero, capzero, c->nl + 1)) return false;
+  if (!GROW(c, narrow, capnarrow, capnarrow, c->nl + 1)) return false;
+  memset(c->narrow, 0, c->nl);
   /* Every local starts "still zero"; an elided store of zero marks the
   ** local need_zero, so the call zeroes it (wfunc zero_from/nzero). */
   memset(c->zero, 0, c->nl);
@@ -1997,7 +2100,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
   push_ctl(c, CT_FUNC, 0, ft->nresults);
   if (c->kuse)
     for (uint32_t i = 0; i < c->nk; i++) emit_const(c, c->kbase + i, c->kvals[i]);
-  c->last_label = c->ncode;
+  bind_label(c);
 
   while (!c->bad && c->nctl > 0) {
     c->op_off = c->body_off + (uint32_t)(c->p - c->body);
@@ -2736,6 +2839,7 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   free(c.tg);
   free(c.offmap);
   free(c.zero);
+  free(c.narrow);
   free(c.kvals);
   free(c.lv);
   free(c.bbase);

@@ -1340,6 +1340,31 @@ L_f64_mul_sqrt:
   }
   FMSST(mulsub, p - x)
   FMSST(rmulsub, x - p)
+L_i32_shr_u_and_t: {
+  uint32_t t = S(0).u32 >> (A(1) & 31);
+  S(4).u64 = t;
+  S(2).u64 = t & A(3); /* last: d may be t's local */
+  DISPATCH(4);
+}
+#define LOADSHA(name, N, T, RT)                                                \
+  L_##name##_sha: {                                                            \
+    S(7).u64 = (uint32_t)(S(5).u32 + A(6)); /* first: x may be d2 */          \
+    uint64_t ea = (uint64_t)(uint32_t)((S(0).u32 << (A(1) & 31)) + A(3)) + A(4); \
+    MEMCHK(ea, N);                                                             \
+    T v;                                                                       \
+    memcpy(&v, mb + ea, N);                                                    \
+    S(2).u64 = (RT)v;                                                          \
+    DISPATCH(5);                                                               \
+  }
+  LOADSHA(ld32, 4, uint32_t, uint64_t)
+  LOADSHA(ld64, 8, uint64_t, uint64_t)
+  LOADSHA(ld8s32, 1, int8_t, uint32_t)
+  LOADSHA(ld8u, 1, uint8_t, uint64_t)
+  LOADSHA(ld16s32, 2, int16_t, uint32_t)
+  LOADSHA(ld16u, 2, uint16_t, uint64_t)
+  LOADSHA(ld8s64, 1, int8_t, uint64_t)
+  LOADSHA(ld16s64, 2, int16_t, uint64_t)
+  LOADSHA(ld32s64, 4, int32_t, uint64_t)
 
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL

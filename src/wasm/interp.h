@@ -226,7 +226,13 @@
   X(f64_mulmul_addsist) X(f64_mulmul_subldst)                                 \
   /* f64 d = x * sqrt(y): [h][x y][d -]; a*b - x, x - a*b stored at         \
   ** mem[addr + off]: [h][a b][x addr][off -]. */                            \
-  X(f64_mul_sqrt) X(f64_mulsub_st) X(f64_rmulsub_st)
+  X(f64_mul_sqrt) X(f64_mulsub_st) X(f64_rmulsub_st)                                     \
+  /* t = x >> k and d = t & m, i32: [h][x k][d m][t -]. */                   \
+  X(i32_shr_u_and_t)                                                           \
+  /* d2 = a + imm2 (i32), then a load at ((x << k) + imm) wrapped + off:     \
+  ** [h][x k][d imm][off a][imm2 d2], same order as the plain loads. */      \
+  X(ld32_sha) X(ld64_sha) X(ld8s32_sha) X(ld8u_sha) X(ld16s32_sha)             \
+  X(ld16u_sha) X(ld8s64_sha) X(ld16s64_sha) X(ld32s64_sha)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

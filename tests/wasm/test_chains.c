@@ -6,7 +6,9 @@
 ** Every pair of add sub mul and or xor shl shr_u, with the first result on
 ** the left or the right of the second, each operand from a local or a
 ** constant (for i64 also one too wide for an immediate), over inputs with
-** high bits set, shift counts past the width, and wrapping products.  Then loop tails "add; br_if" on the sum.
+** high bits set, shift counts past the width, and wrapping products.  Then
+** loop tails "add; br_if" on the sum, and shr_u; local.tee; and (two
+** results).
 */
 #include <stdbool.h>
 #include <stdio.h>
@@ -198,6 +200,38 @@ static void check_loop_tail(bool imm, bool zero) {
     }
 }
 
+/* Bit fields as instruction decoders take them: t = x >> k (local.tee t),
+** d = t & m (local.set d), then f returns t * 65599 + d.  The locals: t is
+** local 3 or x itself (local 0); d is local 4, t's local or x's. */
+static void check_shr_and_tee(void) {
+  static const int32_t ks[] = {0, 8, 16, 24, 31, 32, 40};
+  static const int32_t ms[] = {15, 255, -1, 0x7fffffff, 0};
+  static const uint8_t tl[] = {3, 3, 3, 0, 0};
+  static const uint8_t dl[] = {4, 3, 0, 4, 0};
+  for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++)
+    for (size_t m = 0; m < sizeof ms / sizeof ms[0]; m++)
+      for (size_t v = 0; v < sizeof tl / sizeof tl[0]; v++) {
+        body x = {{0}, 0};
+        get_local(&x, 0), const_of(&x, ks[k]), put(&x, 0x76); /* x >> k */
+        put(&x, 0x22), put(&x, tl[v]);                          /* local.tee t */
+        const_of(&x, ms[m]), put(&x, 0x71);                    /* & m */
+        put(&x, 0x21), put(&x, dl[v]);                          /* local.set d */
+        get_local(&x, tl[v]), const_of(&x, 65599), put(&x, 0x6c);
+        get_local(&x, dl[v]), put(&x, 0x6a);
+        for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+          uint32_t t = (uint32_t)inputs[i][0] >> (ks[k] & 31), d = t & (uint32_t)ms[m];
+          if (tl[v] == dl[v]) t = d;
+          uint32_t want = t * 65599u + d;
+          uint64_t got = 0;
+          if (!run_f(&x, 2, inputs[i], &got) || got != want) {
+            fprintf(stderr, "shr %d, tee %u, and %d, set %u, input %zu: got %llu, want %u\n", ks[k], tl[v],
+                    ms[m], dl[v], i, (unsigned long long)got, want);
+            failures++;
+          }
+        }
+      }
+}
+
 int main(void) {
   int cases = 0;
   for (int w = 0; w < 2; w++) {
@@ -210,6 +244,7 @@ int main(void) {
   }
   w64 = false;
   for (int v = 0; v < 4; v++) check_loop_tail(v & 1, v & 2);
+  check_shr_and_tee();
   if (failures) {
     fprintf(stderr, "test_chains: %d failures\n", failures);
     return 1;

@@ -729,6 +729,100 @@ static void test_sums(rusm_wasm_module *m) {
   rusm_wasm_instance_free(inst);
 }
 
+/* Loads merged with the add into a local before them (ld*_sha): the
+** loaded value and the local, over wrapping addresses and indexes, a load
+** at the index the add has just written, and a trap at the load. */
+static void test_fetch(void) {
+  rusm_wasm_error err;
+  rusm_wasm_module *m = rusm_wasm_module_load(m8_wasm, sizeof m8_wasm, &err);
+  rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
+  CHECK(inst != NULL);
+  if (!inst) {
+    rusm_wasm_module_free(m);
+    return;
+  }
+  uint8_t mem[65536 + 8] = {0};
+  static const uint8_t data[16] = {1, 2, 3, 4, 0x85, 0x86, 0x87, 0x88, 9, 10, 11, 12, 0x8d, 0x8e, 0x8f, 0x90};
+  memcpy(mem + 16, data, sizeof data);
+  static const uint32_t pcs[] = {0, 1, 2, 3, 5, 16379, 0x40000000u, 0x40000001u, 0xffffffffu};
+  for (size_t i = 0; i < sizeof pcs / sizeof pcs[0]; i++) {
+    uint32_t pc = pcs[i], ea;
+    rusm_wasm_val a = I32((int32_t)pc), r = I32(-1);
+    uint32_t w32;
+    ea = (pc << 2) + 16;
+    memcpy(&w32, mem + ea, 4);
+    CHECK(call(inst, "fetch", &a, 1, &r, 1) == RUSM_WASM_RETURNED && (uint32_t)r.of.i32 == w32 + (pc + 1) * 1000);
+    int16_t w16 = 0;
+    ea = ((pc - 1) << 1) + 16;
+    bool in = (uint64_t)ea + 3 <= 65536;
+    if (in) memcpy(&w16, mem + (uint64_t)ea + 1, 2);
+    rusm_wasm_status st = call(inst, "fetch_self", &a, 1, &r, 1);
+    if (in) CHECK(st == RUSM_WASM_RETURNED && (uint32_t)r.of.i32 == (uint32_t)(int32_t)w16 + (pc - 1) * 1000);
+    else CHECK(st == RUSM_WASM_TRAPPED);
+    uint64_t w64 = 0;
+    ea = (pc << 3) + 12;
+    in = (uint64_t)ea + 12 <= 65536;
+    if (in) memcpy(&w64, mem + (uint64_t)ea + 4, 8);
+    st = call(inst, "fetch64", &a, 1, &r, 1);
+    if (in) CHECK(st == RUSM_WASM_RETURNED && (uint64_t)r.of.i64 == w64 + (uint32_t)(pc + 3));
+    else CHECK(st == RUSM_WASM_TRAPPED);
+    ea = pc + 16;
+    if (ea < 65536)
+      CHECK(call(inst, "fetch8", &a, 1, &r, 1) == RUSM_WASM_RETURNED &&
+            (uint32_t)r.of.i32 == (uint32_t)(int8_t)mem[ea] - (pc + 1));
+    else CHECK(trap_of(inst, "fetch8", &a, 1) == RUSM_WASM_TRAP_OOB_MEMORY);
+  }
+  /* Out of bounds: the trap names the load (0x28). */
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  rusm_wasm_val a = I32(16380);
+  uint32_t func = 0, off = 0;
+  CHECK(rusm_wasm_exec_call(e, "fetch", &a, 1, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED);
+  CHECK(rusm_wasm_exec_trap(e, &func, &off) == RUSM_WASM_TRAP_OOB_MEMORY);
+  CHECK(func == 0 && off > 0 && off < sizeof m8_wasm && m8_wasm[off] == 0x28);
+  rusm_wasm_exec_free(e);
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_module_free(m);
+}
+
+/* Masks of narrow loads (m9): each case against C. */
+static void test_narrow(void) {
+  rusm_wasm_error err;
+  rusm_wasm_module *m = rusm_wasm_module_load(m9_wasm, sizeof m9_wasm, &err);
+  rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
+  CHECK(inst != NULL);
+  if (!inst) {
+    rusm_wasm_module_free(m);
+    return;
+  }
+  static const uint8_t b[16] = {0xfe, 0xff, 0x80, 0x7f, 1, 2, 3, 4};
+  static const uint32_t ps[] = {0, 1, 2, 3, 4, 6};
+  static const uint32_t qs[] = {0, 1, 0x100};
+  for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+    for (size_t j = 0; j < sizeof qs / sizeof qs[0]; j++) {
+      uint32_t p = ps[i], q = qs[j], x8 = b[p], x16 = b[p] | (uint32_t)b[p + 1] << 8, x32;
+      memcpy(&x32, b + p, 4);
+      struct { const char *f; uint32_t want; } cs[] = {
+          {"n8", (x8 & 255) + (x8 & 0x7f) * 1000 + x8 * 1000000 + (b[p + 1] & 0x3fu) * 0x10000000u},
+          {"n16", x16 + (x16 & 0xff) * 100000},
+          {"nif", (q ? x8 : x32) & 0xffff},
+          {"nelse", q ? x8 : x32 & 0xffff},
+          {"nset", (x8 + q) & 0xff},
+          {"ncopy", (q + x8) & 0xff},
+          {"n64", x8 + x8 * 1000},
+      };
+      for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+        rusm_wasm_val a[2] = {I32((int32_t)p), I32((int32_t)q)}, r = I32(-1);
+        rusm_wasm_status st = call(inst, cs[k].f, a, 2, &r, 1);
+        if (st != RUSM_WASM_RETURNED || (uint32_t)r.of.i32 != cs[k].want)
+          fprintf(stderr, "narrow %s(%u, %u) = %u, want %u\n", cs[k].f, p, q, (uint32_t)r.of.i32, cs[k].want);
+        CHECK(st == RUSM_WASM_RETURNED && (uint32_t)r.of.i32 == cs[k].want);
+      }
+    }
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_module_free(m);
+}
+
 int main(void) {
   rusm_wasm_error err;
   rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
@@ -764,6 +858,8 @@ int main(void) {
   CHECK(m6 != NULL);
   if (m6) test_sums(m6);
   rusm_wasm_module_free(m6);
+  test_fetch();
+  test_narrow();
   /* A second instance of the same module shares the translation but not
   ** the state. */
   rusm_wasm_instance *inst2 = rusm_wasm_instantiate(m1, l, &err);
