@@ -639,8 +639,39 @@ static uint32_t emit_cond_branch(cc *c, bool when_true) {
 ** backward br_if testing it): the add (3 cells) and the branch (3 cells)
 ** become one 6-cell instruction, the branch target staying in the last
 ** cell (where it is patched). */
+/* A loop tail "f64 add/sub/mul; backward float compare-branch on its
+** result" (escape tests, convergence loops): one 6-cell instruction like
+** the integer ones below; the sum, a temporary only the compare read, is
+** not written.  The temporary on the compare's right mirrors the compare
+** (NaN keeps both forms false). */
+static void fuse_float_tail(cc *c, int bop) {
+  uint32_t b = c->br_at, p = c->prev_ins;
+  if (c->bad || bop < WOP_brcfb_f64_eq || bop > WOP_brcfb_f64_ge) return;
+  if (p == NONE || p + 3 != b || c->last_ins != b || b + 3 != c->ncode || c->last_label > p) return;
+  int o;
+  if (c->code[p].h == c->H[WOP_f64_add]) o = 0;
+  else if (c->code[p].h == c->H[WOP_f64_sub]) o = 1;
+  else if (c->code[p].h == c->H[WOP_f64_mul]) o = 2;
+  else return;
+  uint32_t t = get_opnd(c, p, 2), l = get_opnd(c, b, 0), r = get_opnd(c, b, 1);
+  if (t < c->nl || (l == t) == (r == t)) return; /* a local, or not exactly one side */
+  static const int mirror[6] = {0, 1, 3, 2, 5, 4};
+  int k = bop - WOP_brcfb_f64_eq;
+  if (r == t) k = mirror[k];
+  c->code[p].h = c->H[WOP_f64_add_brcfb_eq + 6 * o + k];
+  opnd(c, p, 2, l == t ? r : l);
+  opnd(c, p, 3, 0);
+  c->code[b].u64 = 0;
+  c->dst_at = NONE;
+  c->cmp_at = NONE;
+}
+
 static void fuse_loop_tail(cc *c, int bop) {
   uint32_t b = c->br_at, p = c->prev_ins;
+  if (bop >= WOP_brcfb_f64_eq && bop <= WOP_brcfb_f64_ge) {
+    fuse_float_tail(c, bop);
+    return;
+  }
   bool test = bop == WOP_br_if_nz_back || bop == WOP_br_if_z_back;
   if (c->bad || ((bop < WOP_brcb_i32_eq_ss || bop > WOP_brcb_i32_ge_u_si) && !test)) return;
   if (p == NONE || p + 3 != b || c->last_ins != b || b + 3 != c->ncode || c->last_label > p) return;

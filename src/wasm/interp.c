@@ -1366,6 +1366,19 @@ L_i32_shr_u_and_t: {
   LOADSHA(ld16s64, 2, int16_t, uint64_t)
   LOADSHA(ld32s64, 4, int32_t, uint64_t)
 
+#define FOPCB1(o, OP, name, CMP)                                               \
+  L_f64_##o##_brcfb_##name: {                                                  \
+    double t = wn_bits_f64(S(0).u64) OP wn_bits_f64(S(1).u64);                 \
+    if (t CMP wn_bits_f64(S(2).u64)) { pc = pc[5].tgt; BACK(); }               \
+    DISPATCH(6);                                                               \
+  }
+#define FOPCB(o, OP)                                                           \
+  FOPCB1(o, OP, eq, ==) FOPCB1(o, OP, ne, !=) FOPCB1(o, OP, lt, <)             \
+  FOPCB1(o, OP, gt, >) FOPCB1(o, OP, le, <=) FOPCB1(o, OP, ge, >=)
+  FOPCB(add, +)
+  FOPCB(sub, -)
+  FOPCB(mul, *)
+
   /* ------------------------------------------------------------ exits */
 #ifndef RUSM_WASM_NO_FUEL
 out_of_fuel_back:

@@ -55,6 +55,9 @@
   X(p##_f32_eq) X(p##_f32_ne) X(p##_f32_lt) X(p##_f32_gt) X(p##_f32_le)        \
   X(p##_f32_ge) X(p##_f64_eq) X(p##_f64_ne) X(p##_f64_lt) X(p##_f64_gt)        \
   X(p##_f64_le) X(p##_f64_ge)
+#define WOP_FOPCB(X, o)                                                        \
+  X(f64_##o##_brcfb_eq) X(f64_##o##_brcfb_ne) X(f64_##o##_brcfb_lt)            \
+  X(f64_##o##_brcfb_gt) X(f64_##o##_brcfb_le) X(f64_##o##_brcfb_ge)
 #define WOP_ILD(X, l)                                                          \
   X(i32_add_##l) X(i32_sub_##l) X(i32_xor_##l) X(i32_and_##l) X(i32_or_##l)    \
   X(i32_mul_##l)
@@ -232,7 +235,11 @@
   /* d2 = a + imm2 (i32), then a load at ((x << k) + imm) wrapped + off:     \
   ** [h][x k][d imm][off a][imm2 d2], same order as the plain loads. */      \
   X(ld32_sha) X(ld64_sha) X(ld8s32_sha) X(ld8u_sha) X(ld16s32_sha)             \
-  X(ld16u_sha) X(ld8s64_sha) X(ld16s64_sha) X(ld32s64_sha)
+  X(ld16u_sha) X(ld8s64_sha) X(ld16s64_sha) X(ld32s64_sha)                    \
+  /* f64 t = x op y, then a backward branch if t cmp z (or z cmp t, by the \
+  ** mirrored compare): [h][x y][z -][-][-][target]; op add sub mul, cmp in  \
+  ** the order of WOP_FCMP's f64 half. */                                    \
+  WOP_FOPCB(X, add) WOP_FOPCB(X, sub) WOP_FOPCB(X, mul)
 
 #define WOP_ENUM(n) WOP_##n,
 enum { WOPS(WOP_ENUM) WOP_COUNT };

@@ -7,11 +7,12 @@
 ** the left or the right of the second, each operand from a local or a
 ** constant (for i64 also one too wide for an immediate), over inputs with
 ** high bits set, shift counts past the width, and wrapping products.  Then
-** loop tails "add; br_if" on the sum, and shr_u; local.tee; and (two
-** results).
+** loop tails "add; br_if" on the sum, shr_u; local.tee; and (two
+** results), and float loop tails "f64 op; compare; br_if".
 */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rusm/wasm.h>
@@ -23,8 +24,10 @@ static const uint8_t opcode64[] = {0x7c, 0x7d, 0x7e, 0x83, 0x84, 0x85, 0x86, 0x8
 static const char *const opname[] = {"add", "sub", "mul", "and", "or", "xor", "shl", "shr_u"};
 enum { NOPS = 8 };
 
-/* The width under test: i64 if set, else i32 (values are then 32-bit). */
-static bool w64;
+/* The width under test: i64 if set, else i32 (values are then 32-bit).
+** f64_params: f's params are f64 instead (bits passed in the inputs),
+** its result and locals i32. */
+static bool w64, f64_params;
 
 static uint64_t ref(int op, uint64_t a, uint64_t b) {
   uint64_t mask = w64 ? ~0ull : 0xffffffffull, bits = w64 ? 63 : 31, r;
@@ -48,7 +51,13 @@ typedef struct body {
   size_t n;
 } body;
 
-static void put(body *x, uint8_t v) { x->b[x->n++] = v; }
+static void put(body *x, uint8_t v) {
+  if (x->n == sizeof x->b) {
+    fprintf(stderr, "test_chains: body too long\n");
+    exit(2);
+  }
+  x->b[x->n++] = v;
+}
 static void get_local(body *x, uint8_t i) { put(x, 0x20), put(x, i); }
 static void const_of(body *x, int64_t v) {
   put(x, w64 ? 0x42 : 0x41);
@@ -73,7 +82,8 @@ static size_t module_of(const body *x, uint8_t nlocals, uint8_t *out) {
   memcpy(out, head, sizeof head);
   n = sizeof head;
   uint8_t t = w64 ? 0x7e : 0x7f;
-  out[13] = out[14] = out[15] = out[17] = t;
+  out[13] = out[14] = out[15] = f64_params ? 0x7c : t;
+  out[17] = t;
   uint8_t locals[3] = {0x01, nlocals, t};
   size_t nl = nlocals ? 3 : 1;
   if (!nlocals) locals[0] = 0x00;
@@ -101,8 +111,9 @@ static bool run_f(const body *x, uint8_t nlocals, const uint64_t in[3], uint64_t
   if (inst) {
     rusm_wasm_val args[3], res;
     for (int a = 0; a < 3; a++) {
-      args[a].type = w64 ? RUSM_WASM_I64 : RUSM_WASM_I32;
-      if (w64) args[a].of.i64 = (int64_t)in[a];
+      args[a].type = f64_params ? RUSM_WASM_F64 : w64 ? RUSM_WASM_I64 : RUSM_WASM_I32;
+      if (f64_params) memcpy(&args[a].of.f64, &in[a], 8);
+      else if (w64) args[a].of.i64 = (int64_t)in[a];
       else args[a].of.i32 = (int32_t)in[a];
     }
     /* With a fuel budget: a wrong loop tail must fail, not hang. */
@@ -232,6 +243,57 @@ static void check_shr_and_tee(void) {
       }
 }
 
+/* Float loop tails: x += 1 each iteration, then "br_if loop (x op y) cmp z"
+** (or z cmp (x op y)), at most 40 iterations; f returns the count.  With
+** NaNs, infinities and values that make the compare flip mid-loop. */
+static void check_float_tail(void) {
+  static const uint8_t ops[] = {0xa0, 0xa1, 0xa2};                   /* add sub mul */
+  static const uint8_t cmps[] = {0x61, 0x62, 0x63, 0x64, 0x65, 0x66}; /* eq ne lt gt le ge */
+  static const double xs[] = {-10.0, 0.5, 2.0, __builtin_nan(""), 1e308};
+  static const double ys[] = {3.0, -2.5, 0.0, __builtin_nan("")};
+  static const double zs[] = {5.0, -1.0, 100.0, 6.0, __builtin_inf()};
+  f64_params = true;
+  for (int o = 0; o < 3; o++)
+    for (int k = 0; k < 6; k++)
+      for (int right = 0; right < 2; right++) {
+        body x = {{0}, 0};
+        put(&x, 0x02), put(&x, 0x40), put(&x, 0x03), put(&x, 0x40); /* block loop */
+        get_local(&x, 3), const_of(&x, 1), put(&x, 0x6a), put(&x, 0x22), put(&x, 3);
+        const_of(&x, 40), put(&x, 0x4f), put(&x, 0x0d), put(&x, 1);  /* n >= 40: out */
+        get_local(&x, 0), put(&x, 0x44);                              /* x += 1.0 */
+        static const uint8_t one[8] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+        for (int i = 0; i < 8; i++) put(&x, one[i]);
+        put(&x, 0xa0), put(&x, 0x21), put(&x, 0);
+        if (right) get_local(&x, 2);
+        get_local(&x, 0), get_local(&x, 1), put(&x, ops[o]);
+        if (!right) get_local(&x, 2);
+        put(&x, cmps[k]), put(&x, 0x0d), put(&x, 0);                 /* br_if loop */
+        put(&x, 0x0b), put(&x, 0x0b);                                 /* end end */
+        get_local(&x, 3);
+        for (size_t a = 0; a < sizeof xs / sizeof xs[0]; a++)
+          for (size_t b = 0; b < sizeof ys / sizeof ys[0]; b++)
+            for (size_t c = 0; c < sizeof zs / sizeof zs[0]; c++) {
+              double xv = xs[a], y = ys[b], z = zs[c];
+              uint32_t n = 0;
+              for (;;) {
+                if (++n >= 40) break;
+                xv += 1.0;
+                double t = o == 0 ? xv + y : o == 1 ? xv - y : xv * y, l = right ? z : t, r = right ? t : z;
+                bool go = k == 0 ? l == r : k == 1 ? l != r : k == 2 ? l < r : k == 3 ? l > r : k == 4 ? l <= r : l >= r;
+                if (!go) break;
+              }
+              uint64_t in[3], got = 0;
+              memcpy(&in[0], &xs[a], 8), memcpy(&in[1], &y, 8), memcpy(&in[2], &z, 8);
+              if (!run_f(&x, 1, in, &got) || got != n) {
+                fprintf(stderr, "float tail op %d cmp %d right %d, x %g y %g z %g: got %llu, want %u\n", o, k,
+                        right, xs[a], y, z, (unsigned long long)got, n);
+                failures++;
+              }
+            }
+      }
+  f64_params = false;
+}
+
 int main(void) {
   int cases = 0;
   for (int w = 0; w < 2; w++) {
@@ -245,6 +307,7 @@ int main(void) {
   w64 = false;
   for (int v = 0; v < 4; v++) check_loop_tail(v & 1, v & 2);
   check_shr_and_tee();
+  check_float_tail();
   if (failures) {
     fprintf(stderr, "test_chains: %d failures\n", failures);
     return 1;
