@@ -1585,6 +1585,25 @@ static void emit_call(cc *c, uint32_t fidx) {
   for (uint32_t i = 0; i < ft->nresults; i++) push_stk(c);
 }
 
+/* A load or store at local + local (+ k), lazy entry a: the _ss form
+** [a b][x off], or with k the _ssi form [a b][x k][off -]; x is the
+** load's destination or the stored value.  Returns where it was emitted. */
+static uint32_t emit_adds_access(cc *c, int op_ss, int op_ssi, centry a, uint32_t x, uint32_t off) {
+  uint32_t at;
+  if (a.imm) {
+    at = emit(c, op_ssi, 4);
+    opnd(c, at, 3, (uint32_t)a.imm);
+    opnd(c, at, 4, off);
+  } else {
+    at = emit(c, op_ss, 3);
+    opnd(c, at, 3, off);
+  }
+  opnd(c, at, 0, a.idx);
+  opnd(c, at, 1, a.idx2);
+  opnd(c, at, 2, x);
+  return at;
+}
+
 static void load(cc *c, int op) {
   rd_u32(c);
   uint32_t off = rd_u32(c);
@@ -1593,19 +1612,8 @@ static void load(cc *c, int op) {
   if (c->st[h].kind == CE_ADDS) {
     /* At local + local (+ k): ld*_ss [a b][d off] or ld*_ssi
     ** [a b][d k][off -]. */
-    centry e = c->st[h];
-    uint32_t at;
-    if (e.imm) {
-      at = emit(c, op - WOP_ld32 + WOP_ld32_ssi, 4);
-      opnd(c, at, 3, (uint32_t)e.imm);
-      opnd(c, at, 4, off);
-    } else {
-      at = emit(c, op - WOP_ld32 + WOP_ld32_ss, 3);
-      opnd(c, at, 3, off);
-    }
-    opnd(c, at, 0, e.idx);
-    opnd(c, at, 1, e.idx2);
-    opnd(c, at, 2, slot_at(c, h));
+    uint32_t at = emit_adds_access(c, op - WOP_ld32 + WOP_ld32_ss, op - WOP_ld32 + WOP_ld32_ssi,
+                                   c->st[h], slot_at(c, h), off);
     pop_n(c, 1);
     push_stk(c);
     set_dst(c, at, 2);
@@ -1785,18 +1793,7 @@ static void store_adds(cc *c, int op, uint32_t off) {
     return;
   }
   uint32_t sv = slot_of(c, h + 1);
-  uint32_t at;
-  if (a.imm) {
-    at = emit(c, op - WOP_st8 + WOP_st8_ssi, 4);
-    opnd(c, at, 3, (uint32_t)a.imm);
-    opnd(c, at, 4, off);
-  } else {
-    at = emit(c, op - WOP_st8 + WOP_st8_ss, 3);
-    opnd(c, at, 3, off);
-  }
-  opnd(c, at, 0, a.idx);
-  opnd(c, at, 1, a.idx2);
-  opnd(c, at, 2, sv);
+  emit_adds_access(c, op - WOP_st8 + WOP_st8_ss, op - WOP_st8 + WOP_st8_ssi, a, sv, off);
   pop_n(c, 2);
 }
 static void store(cc *c, int op) {

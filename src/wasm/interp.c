@@ -55,6 +55,30 @@
   for (wslot *z_ = (cfp) + (f)->zero_from, *ze_ = z_ + (f)->nzero; z_ < ze_; z_ += 2) \
     z_[0].u64 = z_[1].u64 = 0
 
+/* Enters Wasm function f of the current instance from the call
+** instruction at pc (len cells; the callee's frame starts at the caller's
+** slot A(0)): charges the call, makes room for the frame and a call record
+** (or grows the stack and runs this instruction again), pushes the record,
+** zeroes the callee's locals with `zero` (which may use cfp and f) and
+** jumps.  One body for every direct call form. */
+#define ENTER(fexpr, len, zero)                                                \
+  do {                                                                         \
+    const wfunc *f = (fexpr);                                                  \
+    CHARGE();                                                                  \
+    wslot *cfp = fp + A(0);                                                    \
+    if (UNLIKELY(cfp + f->frame_need > (wslot *)fr)) {                         \
+      need = A(0) + f->frame_need;                                             \
+      goto grow_call;                                                          \
+    }                                                                          \
+    fr--;                                                                      \
+    fr->ret_pc = pc + (len);                                                   \
+    fr->fp = fp;                                                               \
+    zero;                                                                      \
+    fp = cfp;                                                                  \
+    pc = f->code;                                                              \
+    NEXT();                                                                    \
+  } while (0)
+
 /* Reload what depends on the current instance or may move: memory base
 ** and size (memory.grow, calls that may grow) and the globals array. */
 #define RELOAD() do { mb = inst->mem->base; ms = inst->mem->size; } while (0)
@@ -234,24 +258,9 @@ L_return:
   fp = fr->fp;
   fr++;
   NEXT();
-L_call: {
-  const wfunc *f = pc[2].ptr;
-  CHARGE();
-  wslot *cfp = fp + A(0);
-  /* Room for the callee's frame and one more record (they grow towards
-  ** each other). */
-  if (UNLIKELY(cfp + f->frame_need > (wslot *)fr)) {
-    need = A(0) + f->frame_need;
-    goto grow_call;
-  }
-  fr--;
-  fr->ret_pc = pc + 3;
-  fr->fp = fp;
-  ZERO_LOCALS(cfp, f);
-  fp = cfp;
-  pc = f->code;
-  NEXT();
-}
+L_call:
+  /* The frame and the call records grow towards each other. */
+  ENTER((const wfunc *)pc[2].ptr, 3, ZERO_LOCALS(cfp, f));
 L_call_ref:
   fi = pc[2].ptr;
   retpc = pc + 3;
@@ -278,20 +287,7 @@ L_call_indirect: {
   }
   /* Wasm code of this instance: as L_call, with nothing shared with
   ** call_fi (whose variables GCC keeps in memory). */
-  const wfunc *f = g->code;
-  CHARGE();
-  wslot *cfp = fp + A(0);
-  if (UNLIKELY(cfp + f->frame_need > (wslot *)fr)) {
-    need = A(0) + f->frame_need;
-    goto grow_call;
-  }
-  fr--;
-  fr->ret_pc = pc + 4;
-  fr->fp = fp;
-  ZERO_LOCALS(cfp, f);
-  fp = cfp;
-  pc = f->code;
-  NEXT();
+  ENTER(g->code, 4, ZERO_LOCALS(cfp, f));
 }
 call_fi: {
   /* A call through a function instance: a host function, or Wasm code
@@ -1150,28 +1146,10 @@ L_xret: {
 }
   /* L_call with the zeroing loop unrolled (the translator picks them by
   ** the callee's nzero). */
-#define CALL_Z(zero)                                                           \
-  do {                                                                         \
-    const wfunc *f = pc[2].ptr;                                                \
-    CHARGE();                                                                  \
-    wslot *cfp = fp + A(0);                                                    \
-    if (UNLIKELY(cfp + f->frame_need > (wslot *)fr)) {                         \
-      need = A(0) + f->frame_need;                                             \
-      goto grow_call;                                                          \
-    }                                                                          \
-    fr--;                                                                      \
-    fr->ret_pc = pc + 3;                                                       \
-    fr->fp = fp;                                                               \
-    zero;                                                                      \
-    fp = cfp;                                                                  \
-    pc = f->code;                                                              \
-    NEXT();                                                                    \
-  } while (0)
 L_call0:
-  CALL_Z((void)0);
+  ENTER((const wfunc *)pc[2].ptr, 3, (void)0);
 L_call1:
-  CALL_Z(cfp[f->zero_from].u64 = 0);
-#undef CALL_Z
+  ENTER((const wfunc *)pc[2].ptr, 3, cfp[f->zero_from].u64 = 0);
 #define FLDSIST(name, expr)                                                    \
   L_f64_##name##_ldsist: {                                                     \
     uint64_t ea = (uint64_t)(uint32_t)(S(1).u32 + A(3)) + A(4);                \
