@@ -9,6 +9,7 @@ packages=(
   libclang-rt-14-dev                 # libFuzzer + sanitizer runtimes for clang (14)
   libclang-rt-19-dev-wasm32 wasi-libc # compiler-rt builtins + libc for wasm32 guests
   wabt                               # wast2json (spec suite), wasm-interp (bench peer)
+  llvm-19-dev                        # the Wasm engine's compiled tier (LLVM C API, in-process JIT)
   libjansson-dev                     # JSON reader for the spec runner
   erlang-base                        # `erl`, the peer in actor benchmarks
   nodejs                             # V8, the peer in guest benchmarks

@@ -90,6 +90,24 @@ rusm_wasm_module *rusm_wasm_module_load(const uint8_t *bytes, size_t len,
                                         rusm_wasm_error *err);
 void rusm_wasm_module_free(rusm_wasm_module *m);
 
+/* How a module's functions run.  INTERP: the interpreter (instant to load,
+** about 5x native time).  COMPILED: every function is compiled to native
+** code through LLVM when the module is loaded (milliseconds per module,
+** near native speed).  Both tiers keep the same semantics: fuel, host
+** suspension, traps and their locations, limits; modules of both tiers
+** may import from each other and share tables.  Compiled code runs on a
+** coroutine stack the exec owns (reserved once, 64 MiB of address space,
+** committed as used), so a paused compiled call holds that stack. */
+typedef enum rusm_wasm_tier {
+  RUSM_WASM_TIER_INTERP = 0,
+  RUSM_WASM_TIER_COMPILED = 1
+} rusm_wasm_tier;
+/* As rusm_wasm_module_load, choosing the tier. Caller frees with
+** rusm_wasm_module_free. A failure to compile is RUSM_WASM_ERR_RESOURCE. */
+rusm_wasm_module *rusm_wasm_module_load_tier(const uint8_t *bytes, size_t len,
+                                             rusm_wasm_tier tier, rusm_wasm_error *err);
+rusm_wasm_tier rusm_wasm_module_tier(const rusm_wasm_module *m);
+
 /* ---------------------------------------------------------------- linking */
 
 /* A host function. args/results follow the declared signature (each

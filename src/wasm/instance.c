@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit.h"
 #include "rt.h"
 
 void wasm_set_err(rusm_wasm_error *err, rusm_wasm_error_kind kind, const char *fmt, ...) {
@@ -224,7 +225,14 @@ rusm_wasm_instance *rusm_wasm_instantiate(const rusm_wasm_module *m, rusm_wasm_l
     f->pub = c->pub[t];
     f->type_hash = c->type_hash[t];
     f->inst = inst;
-    f->code = &c->funcs[i];
+    if (m->jit) {
+      /* Compiled tier: no interpreter code, so the interpreter takes
+      ** its bridge into native code (jit_rt.c) when it calls one. */
+      f->jit_native = wasm_jit_native(m->jit, i);
+      f->jit_slot = (void (*)(rusm_wasm_exec *, rusm_wasm_instance *, wslot *))wasm_jit_slot(m->jit, i);
+    } else {
+      f->code = &c->funcs[i];
+    }
     inst->funcs[i] = f;
   }
   for (uint32_t i = m->num_imported_tables; i < m->ntables; i++) {

@@ -146,6 +146,11 @@ struct rusm_wasm_module {
   ** both are set. */
   void *compiled;
   void (*compiled_free)(void *compiled);
+  /* The compiled tier (jit.c): the tier asked for at load, and the native
+  ** code, made at load for RUSM_WASM_TIER_COMPILED; jit_free(jit) frees it. */
+  uint8_t tier;              /* rusm_wasm_tier */
+  void *jit;
+  void (*jit_free)(void *jit);
 };
 
 #endif

@@ -85,6 +85,10 @@ typedef struct wfuncinst {
   const wfunc *code;         /* wasm functions */
   rusm_wasm_host_fn host;    /* host functions */
   void *env;
+  /* Functions of a module loaded with RUSM_WASM_TIER_COMPILED (code and
+  ** host are NULL): the native entry and the slot wrapper (see jit.h). */
+  void *jit_native;
+  void (*jit_slot)(struct rusm_wasm_exec *root, struct rusm_wasm_instance *inst, wslot *slots);
 } wfuncinst;
 
 typedef struct wtable {
@@ -192,6 +196,30 @@ struct rusm_wasm_exec {
   uint32_t trap_func, trap_offset;
   uint64_t fuel_used;
   bool charge_owed;          /* a backward branch stopped for lack of fuel */
+
+  /* ---- The compiled tier (jit.h).  Compiled code reads and writes only
+  ** fuel_left and stack_limit, of the root exec, by offset. */
+  /* The public exec this one works for: itself, or, for a sub exec that
+  ** runs an interpreted function called from compiled code, the exec
+  ** whose coroutine it runs on. */
+  struct rusm_wasm_exec *root;
+  /* Root only: fuel units left in the current run (exec_run sets it from
+  ** the budget; the interpreter and compiled code both draw on it). */
+  int64_t fuel_left;
+  /* Root only: compiled frames must stay above this address (the
+  ** coroutine stack's low end plus a margin for host code). */
+  uintptr_t stack_limit;
+  /* Root only: where exec_resume writes the results of a host call that
+  ** suspended under compiled code or a sub exec; NULL: stack + host_fp_off. */
+  wslot *host_results;
+  /* Root only: the coroutine compiled code runs on (coro.h) and its state. */
+  struct wcoro *coro;
+  bool on_coro;              /* the current run is on the coroutine */
+  bool coro_live;            /* the coroutine is paused mid-run (fuel, suspend) */
+  int coro_status;           /* what the coroutine handed back */
+  /* Root only: sub execs for interpreted callees of compiled code, by depth. */
+  struct rusm_wasm_exec **subs;
+  uint32_t nsubs, sub_depth;
 };
 
 /* compile.c */
