@@ -18,6 +18,7 @@
 ** exec freed while paused on its coroutine.
 */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,13 +221,31 @@ static rusm_wasm_status call_on(rusm_wasm_exec *e, const char *name, const rusm_
   return s;
 }
 
-/* env.nest(x): from inside compiled code, runs two execs of its own on
-** "top": host1(x) which suspends (resumed with 5: 1006), then spin(x) in
-** slices of 3 fuel; returns the sum of the results. */
+/* env.nest(x): from inside compiled code, runs execs of its own on "top":
+** host1(x) which suspends (resumed with 5: 1006), then spin(x) in slices
+** of 3 fuel; returns the sum of the results.  Also one that traps in
+** compiled code and one left paused there and freed; and it may not run
+** the exec it was called from (g_outer). */
+static rusm_wasm_exec *g_outer;
 static rusm_wasm_host_status host_nest(void *env, rusm_wasm_instance *caller,
                                        const rusm_wasm_val *args, rusm_wasm_val *results) {
   (void)env;
   (void)caller;
+  rusm_wasm_error err;
+  if (g_outer) {
+    if (rusm_wasm_exec_run(g_outer, 1) != RUSM_WASM_TRAPPED) return RUSM_WASM_HOST_TRAP;
+    if (rusm_wasm_exec_call(g_outer, "spin", args, 1, &err) == 0) return RUSM_WASM_HOST_TRAP;
+  }
+  rusm_wasm_exec *t = rusm_wasm_exec_new(g_top);
+  rusm_wasm_val z = I32(0);
+  uint32_t tf = 0;
+  bool trapped = rusm_wasm_exec_call(t, "trap", &z, 1, &err) == 0 &&
+                 rusm_wasm_exec_run(t, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED &&
+                 rusm_wasm_exec_trap(t, &tf, NULL) == RUSM_WASM_TRAP_DIV_BY_ZERO && tf == 7;
+  bool paused = rusm_wasm_exec_call(t, "spin", args, 1, &err) == 0 &&
+                rusm_wasm_exec_run(t, 4) == RUSM_WASM_OUT_OF_FUEL;
+  rusm_wasm_exec_free(t);
+  if (!trapped || !paused) return RUSM_WASM_HOST_TRAP;
   rusm_wasm_host_status saved = susp_mode;
   susp_mode = RUSM_WASM_HOST_SUSPEND;
   rusm_wasm_exec *a = rusm_wasm_exec_new(g_top), *b = rusm_wasm_exec_new(g_top);
@@ -607,7 +626,9 @@ static void test_nested(void) {
     rusm_wasm_exec *e = rusm_wasm_exec_new(g_top);
     rusm_wasm_val a = I32(x);
     int32_t r = -1;
+    g_outer = e;
     CHECK(call_on(e, "nest", &a, 1, slices[i], 0, &r, NULL, NULL) == RUSM_WASM_RETURNED && r == want);
+    g_outer = NULL;
     /* top.nest, comp.nest, env.nest, env.susp. */
     CHECK(rusm_wasm_exec_fuel_used(e) == 4);
     rusm_wasm_exec_free(e);
