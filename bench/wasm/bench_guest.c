@@ -74,7 +74,7 @@ static const char *error_kind(rusm_wasm_error_kind k) {
   return "?";
 }
 
-static int cmd_run(const char *path, uint32_t n, int reps, uint64_t slice) {
+static int cmd_run(const char *path, uint32_t n, int reps, uint64_t slice, rusm_wasm_tier tier) {
   size_t len = 0;
   uint8_t *bytes = read_file(path, &len);
   if (!bytes) {
@@ -83,7 +83,10 @@ static int cmd_run(const char *path, uint32_t n, int reps, uint64_t slice) {
   }
   rusm_wasm_error err;
   memset(&err, 0, sizeof err);
-  rusm_wasm_module *m = rusm_wasm_module_load(bytes, len, &err);
+  /* Loading includes compiling for the compiled tier: timed apart. */
+  uint64_t l0 = now_ns();
+  rusm_wasm_module *m = rusm_wasm_module_load_tier(bytes, len, tier, &err);
+  uint64_t load_ns = now_ns() - l0;
   free(bytes);
   if (!m) {
     fprintf(stderr, "bench_guest: %s: load failed (%s, offset 0x%x): %s\n", path,
@@ -157,8 +160,8 @@ static int cmd_run(const char *path, uint32_t n, int reps, uint64_t slice) {
   rusm_wasm_module_free(m);
   if (rc) return rc;
   qsort(t, (size_t)reps, sizeof t[0], cmp_u64);
-  printf("checksum %u ns %llu slices %llu\n", first, (unsigned long long)t[reps / 2],
-         (unsigned long long)slices);
+  printf("checksum %u ns %llu slices %llu load_ns %llu\n", first, (unsigned long long)t[reps / 2],
+         (unsigned long long)slices, (unsigned long long)load_ns);
   return 0;
 }
 
@@ -259,11 +262,13 @@ static int cmd_instantiate(int iters) {
 int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "run") == 0) {
     uint64_t slice = argc >= 6 ? strtoull(argv[5], NULL, 10) : 0;
-    return cmd_run(argv[2], (uint32_t)strtoul(argv[3], NULL, 10), atoi(argv[4]), slice);
+    rusm_wasm_tier tier = argc >= 7 && strcmp(argv[6], "compiled") == 0 ? RUSM_WASM_TIER_COMPILED
+                                                                       : RUSM_WASM_TIER_INTERP;
+    return cmd_run(argv[2], (uint32_t)strtoul(argv[3], NULL, 10), atoi(argv[4]), slice, tier);
   }
   if (argc == 3 && strcmp(argv[1], "instantiate") == 0) return cmd_instantiate(atoi(argv[2]));
   fprintf(stderr,
-          "usage: %s run FILE.wasm N REPS [SLICE]\n"
+          "usage: %s run FILE.wasm N REPS [SLICE [interp|compiled]]\n"
           "       %s instantiate ITERS\n",
           argv[0], argv[0]);
   return 2;

@@ -104,7 +104,7 @@ build_kernel() { # $1 kernel; builds native_$1, $1.wasm, $1_interp_NI.wasm
   fi
 }
 
-declare -A X_OURS=() X_V8=() X_V8D=() X_INT=() FUEL_RATIO=() FUEL_SLICING=()
+declare -A X_OURS=() X_V8=() X_V8D=() X_INT=() FUEL_RATIO=() FUEL_SLICING=() X_COMP=() LOAD_MS=() FUEL_RATIO_C=()
 have_ours=1
 if [[ ! -x $GUEST ]]; then
   have_ours=0
@@ -122,10 +122,10 @@ if (( do_fuel && have_ours )); then
   fi
 fi
 
-run_ours() { # $1 kernel [$2 slice [$3 driver]]; prints "checksum C ns T ..." or nothing (error on stderr)
+run_ours() { # $1 kernel [$2 slice [$3 driver [$4 tier]]]; prints "checksum C ns T ..." or nothing (error on stderr)
   local out
-  if ! out=$("${3:-$GUEST}" run "$KDIR/$1.wasm" "${N[$1]}" "$OURS_REPS" ${2:+"$2"} 2>&1); then
-    note "OUR ENGINE FAILED on kernel $1${2:+ (fuel slices of $2)}: $out"
+  if ! out=$("${3:-$GUEST}" run "$KDIR/$1.wasm" "${N[$1]}" "$OURS_REPS" "${2:-0}" "${4:-interp}" 2>&1); then
+    note "OUR ENGINE FAILED on kernel $1${2:+ (fuel slices of $2)}${4:+ ($4 tier)}: $out"
     return 1
   fi
   echo "$out"
@@ -164,6 +164,24 @@ if (( do_guest || do_fuel )); then
         fail=1
       fi
       if (( do_guest )) && [[ -n ${X_OURS[$k]:-} ]]; then echo "guest.$k.x_native: ${X_OURS[$k]}"; fi
+      # the compiled tier (LLVM): run time, fuel in slices vs no-fuel
+      # build, and the time to load (decode + validate + compile)
+      if o=$(run_ours "$k" 0 "$GUEST" compiled); then
+        check "ours compiled $k" "$nat_sum" "$(field checksum <<<"$o")" && X_COMP[$k]=$(ratio "$(field ns <<<"$o")" "$nat_ns")
+        LOAD_MS[$k]=$(awk -v t="$(field load_ns <<<"$o")" 'BEGIN { printf "%.1f", t / 1e6 }')
+        if (( have_nofuel )) && [[ -n ${X_COMP[$k]:-} ]] && f=$(run_ours "$k" "$SLICE" "$GUEST" compiled) &&
+           z=$(run_ours "$k" 0 "$GUEST_NOFUEL" compiled); then
+          check "ours compiled $k (fuel slices)" "$nat_sum" "$(field checksum <<<"$f")" &&
+          check "ours compiled $k (no fuel build)" "$nat_sum" "$(field checksum <<<"$z")" &&
+            FUEL_RATIO_C[$k]=$(ratio "$(field ns <<<"$f")" "$(field ns <<<"$z")" 4)
+        fi
+      else
+        fail=1
+      fi
+      if (( do_guest )) && [[ -n ${X_COMP[$k]:-} ]]; then
+        echo "guest.$k.compiled_x_native: ${X_COMP[$k]}"
+        echo "guest.$k.compiled_load_ms: ${LOAD_MS[$k]} ms"
+      fi
     fi
     (( do_guest )) || continue
     # V8: optimizing tier (quoted) and default tiering
@@ -203,7 +221,7 @@ geomean() { # values as args
 }
 if (( geomeans )); then
   nk=${#selected[@]}
-  for pair in "x_native:X_OURS" "v8_x_native:X_V8" "v8_default_x_native:X_V8D" "wasm_interp_x_native:X_INT"; do
+  for pair in "x_native:X_OURS" "compiled_x_native:X_COMP" "v8_x_native:X_V8" "v8_default_x_native:X_V8D" "wasm_interp_x_native:X_INT"; do
     name=${pair%%:*}; declare -n arr=${pair#*:}
     if (( ${#arr[@]} )); then
       (( ${#arr[@]} < nk )) && note "guest_geomean.$name is over ${#arr[@]} of $nk kernels"
@@ -213,6 +231,9 @@ if (( geomeans )); then
   done
   if (( ${#X_OURS[@]} && ${#X_INT[@]} )); then
     echo "guest_geomean.speedup_over_wasm_interp: $(ratio "$(geomean "${X_INT[@]}")" "$(geomean "${X_OURS[@]}")")"
+  fi
+  if (( ${#X_COMP[@]} && ${#X_INT[@]} )); then
+    echo "guest_geomean.compiled_speedup_over_wasm_interp: $(ratio "$(geomean "${X_INT[@]}")" "$(geomean "${X_COMP[@]}")")"
   fi
 fi
 
@@ -224,6 +245,8 @@ if (( do_fuel && ${#FUEL_RATIO[@]} )); then
   echo "fuel_overhead_pct: $(pct "${FUEL_RATIO[@]}") %"
   # the part due to slicing alone: sliced vs unlimited budget, same build
   echo "fuel_slicing_overhead_pct: $(pct "${FUEL_SLICING[@]}") %"
+  # the compiled tier: sliced vs compiled without fuel checks
+  (( ${#FUEL_RATIO_C[@]} )) && echo "fuel_overhead_pct.compiled: $(pct "${FUEL_RATIO_C[@]}") %"
 fi
 
 if (( do_inst && have_ours )); then

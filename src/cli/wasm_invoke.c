@@ -20,12 +20,14 @@
 
 void cli_wasm_invoke_usage(FILE *out) {
   fprintf(out,
-          "usage: rusm wasm invoke FILE.wasm NAME [ARGS...]\n"
+          "usage: rusm wasm invoke [--tier interp|compiled] FILE.wasm NAME [ARGS...]\n"
           "  Instantiates FILE.wasm (which must have no imports) and calls its\n"
           "  exported function NAME. ARGS are parsed by the function's signature:\n"
           "  i32/i64 in decimal (signed or unsigned) or 0x hex; f32/f64 in\n"
           "  decimal or hex float, inf, -inf, nan. Each result is printed on its\n"
           "  own line (integers as signed decimal, floats round-trippably).\n"
+          "  --tier compiled compiles the module to native code with LLVM first\n"
+          "  (the default, interp, runs it in the interpreter).\n"
           "  Exit status: 0 ok, 1 trap (kind on stderr), 2 malformed, invalid or\n"
           "  unlinkable module, 64 usage error, 66 unreadable file.\n");
 }
@@ -216,6 +218,17 @@ int cli_wasm_invoke(int argc, char **argv) {
     cli_wasm_invoke_usage(stdout);
     return CLI_OK;
   }
+  rusm_wasm_tier tier = RUSM_WASM_TIER_INTERP;
+  if (argc >= 3 && strcmp(argv[1], "--tier") == 0) {
+    if (strcmp(argv[2], "compiled") == 0) {
+      tier = RUSM_WASM_TIER_COMPILED;
+    } else if (strcmp(argv[2], "interp") != 0) {
+      fprintf(stderr, "rusm: unknown tier \"%s\" (interp or compiled)\n", argv[2]);
+      return CLI_USAGE;
+    }
+    argc -= 2;
+    argv += 2;
+  }
   if (argc < 3) {
     cli_wasm_invoke_usage(stderr);
     return CLI_USAGE;
@@ -229,8 +242,12 @@ int cli_wasm_invoke(int argc, char **argv) {
   }
   rusm_wasm_error err;
   memset(&err, 0, sizeof err);
-  rusm_wasm_module *m = rusm_wasm_module_load(bytes, len, &err);
+  rusm_wasm_module *m = rusm_wasm_module_load_tier(bytes, len, tier, &err);
   free(bytes);
+  if (!m && err.kind == RUSM_WASM_ERR_RESOURCE) {
+    fprintf(stderr, "rusm: %s: cannot load: %s\n", path, err.message);
+    return CLI_BAD_MODULE;
+  }
   if (!m) {
     fprintf(stderr, "rusm: %s: %s module: %s\n", path,
             err.kind == RUSM_WASM_ERR_INVALID ? "invalid" : "malformed", err.message);

@@ -94,6 +94,16 @@ check no-export    64 ""          "no exported function" -- wasm invoke "$W" nos
 check no-args      64 ""          "usage: rusm" --
 check invoke-usage 64 ""          "usage: rusm wasm invoke" -- wasm invoke "$W"
 check unknown-cmd  64 ""          "unknown command" -- frobnicate
+# The compiled tier gives the same answers, traps and errors.
+check c-add        0 "5"          "" -- wasm invoke --tier compiled "$W" add 2 3
+check c-neg64-min  0 "-9223372036854775808" "" -- wasm invoke --tier compiled "$W" neg64 0x8000000000000000
+check c-half-tiny  0 "4.9406564584124654e-324" "" -- wasm invoke --tier compiled "$W" half 1e-323
+check c-f32-nan    0 "nan"        "" -- wasm invoke --tier compiled "$W" fid nan
+check c-div-trap   1 ""           "^trap: integer divide by zero$" -- wasm invoke --tier compiled "$W" div 1 0
+check c-ovf-trap   1 ""           "^trap: integer overflow$" -- wasm invoke --tier compiled "$W" div -2147483648 -1
+check c-unreachable 1 ""          "^trap: unreachable" -- wasm invoke --tier compiled "$W" boom
+check c-invalid    2 ""           "invalid module: .*type mismatch" -- wasm invoke --tier compiled "$OUT/invalid.wasm" f
+check c-bad-tier   64 ""          "unknown tier" -- wasm invoke --tier fast "$W" add 2 3
 # --help goes to stdout with status 0; only its first line is compared.
 checks=$((checks + 1))
 if "$RUSM" --help | grep -q '^usage: rusm COMMAND' && "$RUSM" wasm --help | grep -q 'rusm wasm invoke'; then

@@ -64,6 +64,8 @@ typedef struct counts {
 static bool opt_verbose;
 static bool opt_fork = true;
 static bool opt_suspend;
+/* --tier compiled: every module of the file is loaded for the compiled tier. */
+static rusm_wasm_tier opt_tier = RUSM_WASM_TIER_INTERP;
 static uint64_t opt_fuel_chunk = UINT64_C(1) << 26;
 static unsigned opt_timeout = 300;
 /* A call that burns this much fuel is a hang, not a result. */
@@ -340,7 +342,7 @@ static rusm_wasm_module *load_module(file_state *st, json_t *cmd, rusm_wasm_erro
     return NULL;
   }
   *io = false;
-  rusm_wasm_module *m = rusm_wasm_module_load(bytes, len, err);
+  rusm_wasm_module *m = rusm_wasm_module_load_tier(bytes, len, opt_tier, err);
   free(bytes);
   return m;
 }
@@ -834,6 +836,7 @@ static void run_file(const char *path, counts *c) {
 static void usage(void) {
   fprintf(stderr,
           "usage: wasm_spec_runner [--verbose] [--no-fork] [--fuel-chunk N] [--suspend] "
+          "[--tier interp|compiled] "
           "[--timeout SECONDS] FILE.json...\n");
   exit(64);
 }
@@ -895,6 +898,11 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--fuel-chunk") == 0 && first + 1 < argc) {
       opt_fuel_chunk = strtoull(argv[++first], NULL, 0);
       if (!opt_fuel_chunk) usage();
+    } else if (strcmp(a, "--tier") == 0 && first + 1 < argc) {
+      const char *t = argv[++first];
+      if (strcmp(t, "compiled") == 0) opt_tier = RUSM_WASM_TIER_COMPILED;
+      else if (strcmp(t, "interp") == 0) opt_tier = RUSM_WASM_TIER_INTERP;
+      else usage();
     } else if (strcmp(a, "--timeout") == 0 && first + 1 < argc) {
       opt_timeout = (unsigned)strtoul(argv[++first], NULL, 0);
     } else {

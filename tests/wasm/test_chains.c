@@ -17,6 +17,13 @@
 
 #include <rusm/wasm.h>
 
+/* `compiled` as the first argument runs every test on the compiled tier:
+** both tiers must give the same answers, traps, fuel and suspensions. */
+static rusm_wasm_tier tier = RUSM_WASM_TIER_INTERP;
+static rusm_wasm_module *load_module(const uint8_t *b, size_t n, rusm_wasm_error *err) {
+  return rusm_wasm_module_load_tier(b, n, tier, err);
+}
+
 static int failures;
 
 static const uint8_t opcode32[] = {0x6a, 0x6b, 0x6c, 0x71, 0x72, 0x73, 0x74, 0x76};
@@ -105,7 +112,7 @@ static bool run_f(const body *x, uint8_t nlocals, const uint64_t in[3], uint64_t
   uint8_t bytes[160];
   size_t len = module_of(x, nlocals, bytes);
   rusm_wasm_error err;
-  rusm_wasm_module *m = rusm_wasm_module_load(bytes, len, &err);
+  rusm_wasm_module *m = load_module(bytes, len, &err);
   rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
   bool ok = false;
   if (inst) {
@@ -294,7 +301,8 @@ static void check_float_tail(void) {
   f64_params = false;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "compiled") == 0) tier = RUSM_WASM_TIER_COMPILED;
   int cases = 0;
   for (int w = 0; w < 2; w++) {
     w64 = w;

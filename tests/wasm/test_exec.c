@@ -15,6 +15,13 @@
 
 #include "test_exec_modules.h"
 
+/* `compiled` as the first argument runs every test on the compiled tier:
+** both tiers must give the same answers, traps, fuel and suspensions. */
+static rusm_wasm_tier tier = RUSM_WASM_TIER_INTERP;
+static rusm_wasm_module *load_module(const uint8_t *b, size_t n, rusm_wasm_error *err) {
+  return rusm_wasm_module_load_tier(b, n, tier, err);
+}
+
 static int failures;
 
 #define CHECK(cond)                                                            \
@@ -448,7 +455,7 @@ static void test_cross_instance(rusm_wasm_module *m2, rusm_wasm_instance *a_inst
   static const rusm_wasm_valtype i32[] = {RUSM_WASM_I32};
   rusm_wasm_functype wrong = {0, 1, NULL, i32};
   CHECK(rusm_wasm_linker_define_func(l, "env", "get", &wrong, host_get, NULL) == 0);
-  rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
+  rusm_wasm_module *m1 = load_module(m1_wasm, sizeof m1_wasm, &err);
   CHECK(m1 && rusm_wasm_instantiate(m1, l, &err) == NULL && err.kind == RUSM_WASM_ERR_LINK &&
         strncmp(err.message, "incompatible import type", 24) == 0);
   rusm_wasm_module_free(m1);
@@ -734,7 +741,7 @@ static void test_sums(rusm_wasm_module *m) {
 ** at the index the add has just written, and a trap at the load. */
 static void test_fetch(void) {
   rusm_wasm_error err;
-  rusm_wasm_module *m = rusm_wasm_module_load(m8_wasm, sizeof m8_wasm, &err);
+  rusm_wasm_module *m = load_module(m8_wasm, sizeof m8_wasm, &err);
   rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
   CHECK(inst != NULL);
   if (!inst) {
@@ -788,7 +795,7 @@ static void test_fetch(void) {
 /* Masks of narrow loads (m9): each case against C. */
 static void test_narrow(void) {
   rusm_wasm_error err;
-  rusm_wasm_module *m = rusm_wasm_module_load(m9_wasm, sizeof m9_wasm, &err);
+  rusm_wasm_module *m = load_module(m9_wasm, sizeof m9_wasm, &err);
   rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
   CHECK(inst != NULL);
   if (!inst) {
@@ -823,11 +830,12 @@ static void test_narrow(void) {
   rusm_wasm_module_free(m);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "compiled") == 0) tier = RUSM_WASM_TIER_COMPILED;
   rusm_wasm_error err;
-  rusm_wasm_module *m1 = rusm_wasm_module_load(m1_wasm, sizeof m1_wasm, &err);
-  rusm_wasm_module *m2 = rusm_wasm_module_load(m2_wasm, sizeof m2_wasm, &err);
-  rusm_wasm_module *m5 = rusm_wasm_module_load(m5_wasm, sizeof m5_wasm, &err);
+  rusm_wasm_module *m1 = load_module(m1_wasm, sizeof m1_wasm, &err);
+  rusm_wasm_module *m2 = load_module(m2_wasm, sizeof m2_wasm, &err);
+  rusm_wasm_module *m5 = load_module(m5_wasm, sizeof m5_wasm, &err);
   if (!m1 || !m2 || !m5) {
     fprintf(stderr, "load failed: %s\n", err.message);
     return 1;
@@ -847,14 +855,14 @@ int main(void) {
   test_host(inst, &h);
   test_memory_globals(inst);
   test_cross_instance(m2, inst);
-  rusm_wasm_module *m3 = rusm_wasm_module_load(m3_wasm, sizeof m3_wasm, &err);
-  rusm_wasm_module *m4 = rusm_wasm_module_load(m4_wasm, sizeof m4_wasm, &err);
+  rusm_wasm_module *m3 = load_module(m3_wasm, sizeof m3_wasm, &err);
+  rusm_wasm_module *m4 = load_module(m4_wasm, sizeof m4_wasm, &err);
   CHECK(m3 && m4);
   if (m3 && m4) test_calls(m3, m4);
   rusm_wasm_module_free(m3);
   rusm_wasm_module_free(m4);
   test_liveness(m5);
-  rusm_wasm_module *m6 = rusm_wasm_module_load(m6_wasm, sizeof m6_wasm, &err);
+  rusm_wasm_module *m6 = load_module(m6_wasm, sizeof m6_wasm, &err);
   CHECK(m6 != NULL);
   if (m6) test_sums(m6);
   rusm_wasm_module_free(m6);
