@@ -10,7 +10,8 @@
 ** its own LLVM context and LLJIT, and LLJIT compiles in the calling thread.
 **
 ** RUSM_JIT_DUMP_IR=1 in the environment prints each module's optimized IR
-** to stderr (for looking at what the emitter and O2 made of a kernel).
+** to stderr, RUSM_JIT_DUMP_ASM=1 its machine code (for looking at what the
+** emitter, O2 and the code generator made of a kernel).
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -64,13 +65,37 @@ static LLVMTargetMachineRef host_machine(rusm_wasm_error *err) {
     return NULL;
   }
   char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+  /* Small code model and PIC, as LLJIT's JITLink wants: a module's code
+  ** is one allocation, so its calls are direct (the JIT default, the large
+  ** model, makes every call an indirect one through a 64-bit immediate). */
   LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu, features, LLVMCodeGenLevelDefault,
-                                                    LLVMRelocDefault, LLVMCodeModelJITDefault);
+                                                    LLVMRelocPIC, LLVMCodeModelSmall);
   LLVMDisposeMessage(cpu);
   LLVMDisposeMessage(features);
   LLVMDisposeMessage(triple);
   if (!tm) wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: cannot create a target machine");
   return tm;
+}
+
+static bool env_flag(const char *name) {
+  const char *v = getenv(name);
+  return v && *v && strcmp(v, "0") != 0;
+}
+
+/* The machine code tm makes of mod, as assembly on stderr (codegen
+** changes the IR it runs on, so it runs on a copy). */
+static void dump_asm(LLVMModuleRef mod, LLVMTargetMachineRef tm) {
+  LLVMModuleRef copy = LLVMCloneModule(mod);
+  LLVMMemoryBufferRef buf = NULL;
+  char *msg = NULL;
+  if (!LLVMTargetMachineEmitToMemoryBuffer(tm, copy, LLVMAssemblyFile, &msg, &buf)) {
+    fwrite(LLVMGetBufferStart(buf), 1, LLVMGetBufferSize(buf), stderr);
+    LLVMDisposeMemoryBuffer(buf);
+  } else {
+    fprintf(stderr, "RUSM_JIT_DUMP_ASM: %s\n", msg ? msg : "?");
+  }
+  LLVMDisposeMessage(msg);
+  LLVMDisposeModule(copy);
 }
 
 /* IR of the whole module, verified and optimized for tm. */
@@ -100,12 +125,12 @@ static bool build_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, const wasm_
     fail_error(err, "optimization failed", e);
     return false;
   }
-  const char *dump = getenv("RUSM_JIT_DUMP_IR");
-  if (dump && *dump && *dump != '0') {
+  if (env_flag("RUSM_JIT_DUMP_IR")) {
     char *ir = LLVMPrintModuleToString(mod);
     fputs(ir, stderr);
     LLVMDisposeMessage(ir);
   }
+  if (env_flag("RUSM_JIT_DUMP_ASM")) dump_asm(mod, tm);
   return true;
 }
 

@@ -49,8 +49,9 @@ typedef struct jmod {
   const wasm_module *m;
   const wcompiled *c;
   LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr, voidt;
-  LLVMValueRef *fn;          /* rusm_f<i> by function index (defined only) */
+  LLVMValueRef *ifn;         /* rusm_i<i>: the body, internal calling convention */
   LLVMTypeRef *fnty;         /* native type by type index (lazily) */
+  LLVMTypeRef *ifnty;        /* internal type by type index (lazily) */
   jhelper h[H_COUNT];
   unsigned md_prof, md_inv, md_tbaa;
   LLVMValueRef cold_weights, empty_md, tbaa_mem, tbaa_rt;
@@ -101,6 +102,8 @@ typedef struct jfn {
   uint32_t nctl, capctl;
   bool bad;
 } jfn;
+
+static LLVMMetadataRef md_str(jmod *j, const char *s);
 
 /* ------------------------------------------------------------ reading */
 
@@ -234,6 +237,33 @@ static LLVMTypeRef native_type(jmod *j, uint32_t t) {
   j->fnty[t] = LLVMFunctionType(rt, ps, ft->nparams + 2, 0);
   free(ps);
   return j->fnty[t];
+}
+
+/* The internal type of functions of type index t: the fuel counter is
+** passed in and returned with the results, in registers, instead of
+** through root->fuel_left around every call:
+**     {i64 fuel, R0, ..., Rm} f(root, inst, i64 fuel, P0, ..., Pn)
+** (just i64 without results).  Only direct calls inside the module use
+** it; rusm_f<i> and rusm_w<i> are its jit.h faces. */
+static LLVMTypeRef internal_type(jmod *j, uint32_t t) {
+  if (j->ifnty[t]) return j->ifnty[t];
+  const wasm_functype *ft = &j->m->types[t];
+  uint32_t np = ft->nparams, nr = ft->nresults;
+  LLVMTypeRef *ps = malloc((np + 3) * sizeof *ps), *rs = malloc((nr + 1) * sizeof *rs);
+  if (!ps || !rs) {
+    free(ps);
+    free(rs);
+    return NULL;
+  }
+  ps[0] = ps[1] = j->ptr;
+  ps[2] = rs[0] = j->i64;
+  for (uint32_t i = 0; i < np; i++) ps[3 + i] = vtype(j, ft->types[i]);
+  for (uint32_t i = 0; i < nr; i++) rs[1 + i] = vtype(j, ft->types[np + i]);
+  LLVMTypeRef rt = nr ? LLVMStructTypeInContext(j->ctx, rs, nr + 1, 0) : j->i64;
+  j->ifnty[t] = LLVMFunctionType(rt, ps, np + 3, 0);
+  free(ps);
+  free(rs);
+  return j->ifnty[t];
 }
 
 /* ------------------------------------------------------------ building */
@@ -453,16 +483,15 @@ static void emit_return(jfn *f) {
   uint32_t n = f->ft->nresults;
   LLVMValueRef *v = top(f, n);
   if (!v) return;
-  fuel_spill(f);
+  LLVMValueRef fuel = ld_var(f, f->j->i64, f->fuel);
   if (n == 0) {
-    LLVMBuildRetVoid(f->b);
-  } else if (n == 1) {
-    LLVMBuildRet(f->b, v[0]);
-  } else {
-    LLVMValueRef agg = LLVMGetUndef(LLVMGetReturnType(LLVMGlobalGetValueType(f->fn)));
-    for (uint32_t i = 0; i < n; i++) agg = LLVMBuildInsertValue(f->b, agg, v[i], i, "");
-    LLVMBuildRet(f->b, agg);
+    LLVMBuildRet(f->b, fuel);
+    return;
   }
+  LLVMValueRef agg = LLVMGetUndef(LLVMGetReturnType(LLVMGlobalGetValueType(f->fn)));
+  agg = LLVMBuildInsertValue(f->b, agg, fuel, 0, "");
+  for (uint32_t i = 0; i < n; i++) agg = LLVMBuildInsertValue(f->b, agg, v[i], 1 + i, "");
+  LLVMBuildRet(f->b, agg);
 }
 
 /* Branches to label d from the current block (which this terminates),
@@ -673,16 +702,17 @@ static void slot_store(jfn *f, LLVMValueRef buf, uint32_t i, LLVMValueRef v) {
   LLVMBuildStore(f->b, v, field(f, buf, 8ull * i));
 }
 
-/* Pops the params of t into args[2..] (args[0..1] are root and inst). */
-static LLVMValueRef *call_args(jfn *f, const wasm_functype *t) {
-  LLVMValueRef *a = malloc((t->nparams + 2) * sizeof *a);
+/* Pops the params of t into args[k..] (args[0..1] are root and inst,
+** args[2] the fuel for the internal convention, k = 3). */
+static LLVMValueRef *call_args(jfn *f, const wasm_functype *t, uint32_t k) {
+  LLVMValueRef *a = malloc((t->nparams + k) * sizeof *a);
   LLVMValueRef *v = top(f, t->nparams);
   if (!a || !v) {
     free(a);
     f->bad = true;
     return NULL;
   }
-  memcpy(a + 2, v, t->nparams * sizeof *a);
+  memcpy(a + k, v, t->nparams * sizeof *a);
   f->nst -= t->nparams;
   a[0] = f->root;
   a[1] = f->inst;
@@ -695,6 +725,20 @@ static void result_values(jfn *f, const wasm_functype *t, LLVMValueRef r, LLVMVa
   if (t->nresults == 1) out[0] = r;
   else
     for (uint32_t i = 0; i < t->nresults; i++) out[i] = LLVMBuildExtractValue(f->b, r, i, "");
+}
+
+/* A direct call of defined function i (internal convention) with args
+** from a[3..]: returns the fuel left and writes the results to out. */
+static LLVMValueRef call_internal(jfn *f, uint32_t i, LLVMValueRef *a, LLVMValueRef fuel,
+                                  LLVMValueRef *out) {
+  const wasm_module *m = f->j->m;
+  const wasm_functype *t = &m->types[m->funcs[i].type];
+  a[2] = fuel;
+  LLVMValueRef r = LLVMBuildCall2(f->b, internal_type(f->j, m->funcs[i].type), f->j->ifn[i], a,
+                                  t->nparams + 3, "");
+  if (!t->nresults) return r;
+  for (uint32_t k = 0; k < t->nresults; k++) out[k] = LLVMBuildExtractValue(f->b, r, 1 + k, "");
+  return LLVMBuildExtractValue(f->b, r, 0, "");
 }
 
 static void op_call(jfn *f, uint32_t callee) {
@@ -710,22 +754,19 @@ static void op_call(jfn *f, uint32_t callee) {
     call_through(f, fi, m->funcs[callee].type, t);
     return;
   }
-  LLVMValueRef *a = call_args(f, t);
+  LLVMValueRef *a = call_args(f, t, 3);
   if (!a) return;
-  fuel_spill(f);
-  LLVMValueRef r = LLVMBuildCall2(f->b, native_type(f->j, m->funcs[callee].type), f->j->fn[callee], a,
-                                  t->nparams + 2, "");
-  free(a);
   LLVMValueRef res[t->nresults ? t->nresults : 1];
-  result_values(f, t, r, res);
+  LLVMBuildStore(f->b, call_internal(f, callee, a, ld_var(f, f->j->i64, f->fuel), res), f->fuel);
+  free(a);
   for (uint32_t i = 0; i < t->nresults; i++) push(f, res[i]);
-  after_call(f);
+  mem_reload(f);
 }
 
 /* A call through function instance fi (an import, or call_indirect):
 ** natively if it has a native entry, else through wasm_jit_call_slow. */
 static void call_through(jfn *f, LLVMValueRef fi, uint32_t tidx, const wasm_functype *t) {
-  LLVMValueRef *a = call_args(f, t);
+  LLVMValueRef *a = call_args(f, t, 2);
   if (!a) return;
   uint32_t nr = t->nresults;
   LLVMValueRef rn[nr ? nr : 1], rs[nr ? nr : 1];
@@ -1317,15 +1358,16 @@ static void prologue(jfn *f, const wasm_func *wf) {
     f->locals[i] = LLVMBuildAlloca(f->b, f->ltypes[i], "");
   }
   for (uint32_t i = 0; i < f->nlocals; i++)
-    LLVMBuildStore(f->b, i < np ? LLVMGetParam(f->fn, 2 + i) : LLVMConstNull(f->ltypes[i]), f->locals[i]);
+    LLVMBuildStore(f->b, i < np ? LLVMGetParam(f->fn, 3 + i) : LLVMConstNull(f->ltypes[i]), f->locals[i]);
   if (j->m->nmemories) f->mem = ld_fixed(f, f->inst, offsetof(rusm_wasm_instance, mem));
-  fuel_reload(f);
+  LLVMBuildStore(f->b, LLVMGetParam(f->fn, 2), f->fuel);
   /* The stack check is charged to the function's first instruction. */
   f->op_off = f->body_off;
-  LLVMValueRef zero = k32(f, 0);
-  LLVMValueRef fa = intrinsic(f, "llvm.frameaddress", &j->ptr, 1, &zero, 1);
+  LLVMMetadataRef rsp = md_str(j, "rsp");
+  LLVMValueRef reg = LLVMMetadataAsValue(j->ctx, LLVMMDNodeInContext2(j->ctx, &rsp, 1));
+  LLVMValueRef sp = intrinsic(f, "llvm.read_register", &j->i64, 1, &reg, 1);
   LLVMValueRef lim = ld_rt(f, j->i64, f->root, offsetof(rusm_wasm_exec, stack_limit));
-  trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, LLVMBuildPtrToInt(f->b, fa, j->i64, ""), lim, ""),
+  trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, sp, lim, ""),
           RUSM_WASM_TRAP_STACK_EXHAUSTED);
   fuel_charge(f);
   mem_reload(f);
@@ -1335,7 +1377,7 @@ static bool emit_function(jmod *j, jfn *f, uint32_t fidx) {
   const wasm_func *wf = &j->m->funcs[fidx];
   f->fidx = fidx;
   f->ft = &j->m->types[wf->type];
-  f->fn = j->fn[fidx];
+  f->fn = j->ifn[fidx];
   f->p = f->body = wf->code;
   f->end = wf->code + wf->code_len;
   f->body_off = wf->code_offset;
@@ -1370,30 +1412,69 @@ static bool emit_function(jmod *j, jfn *f, uint32_t fidx) {
   return !f->bad;
 }
 
-/* rusm_w<i>: params from slots, the call, results back to slots. */
-static void emit_wrapper(jmod *j, LLVMBuilderRef b, uint32_t fidx, LLVMTypeRef wty) {
-  const wasm_functype *ft = &j->m->types[j->m->funcs[fidx].type];
+/* A function of the jit.h faces of rusm_i<fidx>, with the builder at its
+** entry; f is set up for call_internal. */
+static LLVMValueRef face(jmod *j, jfn *f, LLVMBuilderRef b, const char *prefix, uint32_t fidx,
+                         LLVMTypeRef ty) {
   char name[32];
-  snprintf(name, sizeof name, "rusm_w%u", fidx);
-  LLVMValueRef w = LLVMAddFunction(j->mod, name, wty);
-  LLVMAddAttributeAtIndex(w, LLVMAttributeFunctionIndex, j->a_nounwind);
+  snprintf(name, sizeof name, "%s%u", prefix, fidx);
+  LLVMValueRef fn = LLVMAddFunction(j->mod, name, ty);
+  /* Hidden: not through the PLT, yet found by the JIT's lookup. */
+  LLVMSetVisibility(fn, LLVMHiddenVisibility);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, j->a_nounwind);
+  memset(f, 0, sizeof *f);
+  f->j = j;
+  f->b = b;
+  f->fn = fn;
+  f->root = LLVMGetParam(fn, 0);
+  f->inst = LLVMGetParam(fn, 1);
+  at_end(f, LLVMAppendBasicBlockInContext(j->ctx, fn, ""));
+  return fn;
+}
+
+/* Calls rusm_i<fidx> with a[3..], the fuel from and back to root. */
+static void face_call(jfn *f, uint32_t fidx, LLVMValueRef *a, LLVMValueRef *res) {
+  a[0] = f->root;
+  a[1] = f->inst;
+  LLVMValueRef fuel = ld_rt(f, f->j->i64, f->root, offsetof(rusm_wasm_exec, fuel_left));
+  st_rt(f, call_internal(f, fidx, a, fuel, res), f->root, offsetof(rusm_wasm_exec, fuel_left));
+}
+
+/* rusm_f<i>: the native entry of jit.h's ABI. */
+static void emit_entry(jmod *j, LLVMBuilderRef b, uint32_t fidx) {
+  uint32_t t = j->m->funcs[fidx].type;
+  const wasm_functype *ft = &j->m->types[t];
   jfn f;
-  memset(&f, 0, sizeof f);
-  f.j = j;
-  f.b = b;
-  f.fn = w;
-  at_end(&f, LLVMAppendBasicBlockInContext(j->ctx, w, ""));
-  LLVMValueRef slots = LLVMGetParam(w, 2);
-  LLVMValueRef *a = malloc((ft->nparams + 2) * sizeof *a);
-  if (!a) return;
-  a[0] = LLVMGetParam(w, 0);
-  a[1] = LLVMGetParam(w, 1);
-  for (uint32_t i = 0; i < ft->nparams; i++) a[2 + i] = slot_load(&f, slots, i, vtype(j, ft->types[i]));
-  LLVMValueRef r = LLVMBuildCall2(b, native_type(j, j->m->funcs[fidx].type), j->fn[fidx], a,
-                                  ft->nparams + 2, "");
-  free(a);
+  LLVMValueRef fn = face(j, &f, b, "rusm_f", fidx, native_type(j, t));
+  LLVMValueRef *a = malloc((ft->nparams + 3) * sizeof *a);
   LLVMValueRef res[ft->nresults ? ft->nresults : 1];
-  result_values(&f, ft, r, res);
+  if (!a) return;
+  for (uint32_t i = 0; i < ft->nparams; i++) a[3 + i] = LLVMGetParam(fn, 2 + i);
+  face_call(&f, fidx, a, res);
+  free(a);
+  if (ft->nresults == 0) {
+    LLVMBuildRetVoid(b);
+  } else if (ft->nresults == 1) {
+    LLVMBuildRet(b, res[0]);
+  } else {
+    LLVMValueRef agg = LLVMGetUndef(LLVMGetReturnType(native_type(j, t)));
+    for (uint32_t i = 0; i < ft->nresults; i++) agg = LLVMBuildInsertValue(b, agg, res[i], i, "");
+    LLVMBuildRet(b, agg);
+  }
+}
+
+/* rusm_w<i>: params from slots, the call, results back to slots. */
+static void emit_slot_wrapper(jmod *j, LLVMBuilderRef b, uint32_t fidx, LLVMTypeRef wty) {
+  const wasm_functype *ft = &j->m->types[j->m->funcs[fidx].type];
+  jfn f;
+  LLVMValueRef fn = face(j, &f, b, "rusm_w", fidx, wty);
+  LLVMValueRef slots = LLVMGetParam(fn, 2);
+  LLVMValueRef *a = malloc((ft->nparams + 3) * sizeof *a);
+  LLVMValueRef res[ft->nresults ? ft->nresults : 1];
+  if (!a) return;
+  for (uint32_t i = 0; i < ft->nparams; i++) a[3 + i] = slot_load(&f, slots, i, vtype(j, ft->types[i]));
+  face_call(&f, fidx, a, res);
+  free(a);
   for (uint32_t i = 0; i < ft->nresults; i++) slot_store(&f, slots, i, res[i]);
   LLVMBuildRetVoid(b);
 }
@@ -1481,17 +1562,19 @@ static void init_types(jmod *j) {
   }
 }
 
-/* Declares rusm_f<i> for every defined function, so calls can go to any. */
+/* Declares rusm_i<i> for every defined function, so calls can go to any.
+** Internal: LLVM may inline them, drop unused params, and so on. */
 static bool declare_functions(jmod *j) {
   const wasm_module *m = j->m;
   for (uint32_t i = m->num_imported_funcs; i < m->nfuncs; i++) {
-    LLVMTypeRef t = native_type(j, m->funcs[i].type);
-    if (!t) return false;
+    LLVMTypeRef t = internal_type(j, m->funcs[i].type);
+    if (!t || !native_type(j, m->funcs[i].type)) return false;
     char name[32];
-    snprintf(name, sizeof name, "rusm_f%u", i);
-    j->fn[i] = LLVMAddFunction(j->mod, name, t);
-    LLVMAddAttributeAtIndex(j->fn[i], LLVMAttributeFunctionIndex, j->a_nounwind);
-    LLVMAddAttributeAtIndex(j->fn[i], LLVMAttributeFunctionIndex, j->a_no_tail);
+    snprintf(name, sizeof name, "rusm_i%u", i);
+    j->ifn[i] = LLVMAddFunction(j->mod, name, t);
+    LLVMSetLinkage(j->ifn[i], LLVMInternalLinkage);
+    LLVMAddAttributeAtIndex(j->ifn[i], LLVMAttributeFunctionIndex, j->a_nounwind);
+    LLVMAddAttributeAtIndex(j->ifn[i], LLVMAttributeFunctionIndex, j->a_no_tail);
   }
   return true;
 }
@@ -1504,10 +1587,11 @@ bool wasm_jit_emit(LLVMContextRef ctx, LLVMModuleRef mod, const wasm_module *m, 
   j.mod = mod;
   j.m = m;
   j.c = c;
-  j.fn = calloc(m->nfuncs + 1, sizeof *j.fn);
+  j.ifn = calloc(m->nfuncs + 1, sizeof *j.ifn);
   j.fnty = calloc(m->ntypes + 1, sizeof *j.fnty);
+  j.ifnty = calloc(m->ntypes + 1, sizeof *j.ifnty);
   LLVMBuilderRef b = LLVMCreateBuilderInContext(ctx);
-  bool ok = j.fn && j.fnty && b;
+  bool ok = j.ifn && j.fnty && j.ifnty && b;
   if (ok) {
     init_types(&j);
     init_metadata(&j);
@@ -1526,14 +1610,16 @@ bool wasm_jit_emit(LLVMContextRef ctx, LLVMModuleRef mod, const wasm_module *m, 
       ok = false;
       break;
     }
-    emit_wrapper(&j, b, i, wty);
+    emit_entry(&j, b, i);
+    emit_slot_wrapper(&j, b, i, wty);
   }
   if (!ok && err && err->kind == RUSM_WASM_OK)
     wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: out of memory");
   free(f.st);
   free(f.ctl);
   if (b) LLVMDisposeBuilder(b);
-  free(j.fn);
+  free(j.ifn);
   free(j.fnty);
+  free(j.ifnty);
   return ok;
 }
