@@ -53,9 +53,11 @@ typedef struct jmod {
   LLVMTypeRef *fnty;         /* native type by type index (lazily) */
   LLVMTypeRef *ifnty;        /* internal type by type index (lazily) */
   jhelper h[H_COUNT];
+  LLVMValueRef oof;          /* rusm_out_of_fuel, see declare_out_of_fuel */
+  LLVMTypeRef oof_ty;
   unsigned md_prof, md_inv, md_tbaa;
   LLVMValueRef cold_weights, empty_md, tbaa_mem, tbaa_rt;
-  LLVMAttributeRef a_nounwind, a_noreturn, a_cold;
+  LLVMAttributeRef a_nounwind, a_noreturn, a_cold, a_noinline;
   /* Wasm recursion must exhaust the stack: no tail recursion turned into
   ** a loop, no sibling calls turned into jumps. */
   LLVMAttributeRef a_no_tail;
@@ -414,20 +416,27 @@ static void trap_unless_zero(jfn *f, LLVMValueRef kind) {
   at_end(f, ok);
 }
 
-/* One unit of fuel (function entry, backward branches). */
+/* One unit of fuel (function entry, backward branches).  An engine built
+** with -DRUSM_WASM_NO_FUEL (only to measure what fuel costs) charges none. */
 static void fuel_charge(jfn *f) {
+#ifdef RUSM_WASM_NO_FUEL
+  (void)f;
+#else
   LLVMValueRef v = LLVMBuildSub(f->b, ld_var(f, f->j->i64, f->fuel), k64(f, 1), "");
   LLVMBuildStore(f->b, v, f->fuel);
   LLVMBasicBlockRef out = new_bb(f), ok = new_bb(f);
   br_cold(f, LLVMBuildICmp(f->b, LLVMIntSLT, v, k64(f, 0), ""), out, ok);
   at_end(f, out);
   fuel_spill(f);
-  LLVMValueRef r = call_h(f, H_OUT_OF_FUEL, &f->root, 1);
+  LLVMValueRef r = LLVMBuildCall2(f->b, f->j->oof_ty, f->j->oof, &f->root, 1, "");
+  LLVMSetInstructionCallConv(r, LLVMPreserveAllCallConv);
   LLVMAddCallSiteAttribute(r, LLVMAttributeFunctionIndex, f->j->a_cold);
+  LLVMAddCallSiteAttribute(r, LLVMAttributeFunctionIndex, f->j->a_nounwind);
   LLVMBuildStore(f->b, r, f->fuel);
   mem_reload(f);
   LLVMBuildBr(f->b, ok);
   at_end(f, ok);
+#endif
 }
 
 /* ------------------------------------------------------------ control frames */
@@ -1341,6 +1350,23 @@ static void instruction(jfn *f, uint8_t op) {
   }
 }
 
+/* Where the stack is, for the check on entry.  On x86-64 the stack
+** pointer itself: it is at or below the frame address jit.h names, so the
+** check is never weaker, and llvm.frameaddress would cost every function
+** a frame pointer (4% on a call-bound kernel). */
+static LLVMValueRef stack_pos(jfn *f) {
+  jmod *j = f->j;
+#if defined(__x86_64__)
+  LLVMMetadataRef rsp = md_str(j, "rsp");
+  LLVMValueRef reg = LLVMMetadataAsValue(j->ctx, LLVMMDNodeInContext2(j->ctx, &rsp, 1));
+  return intrinsic(f, "llvm.read_register", &j->i64, 1, &reg, 1);
+#else
+  LLVMValueRef zero = k32(f, 0);
+  LLVMValueRef fa = intrinsic(f, "llvm.frameaddress", &j->ptr, 1, &zero, 1);
+  return LLVMBuildPtrToInt(f->b, fa, j->i64, "");
+#endif
+}
+
 static void prologue(jfn *f, const wasm_func *wf) {
   jmod *j = f->j;
   f->entry = LLVMAppendBasicBlockInContext(j->ctx, f->fn, "");
@@ -1363,12 +1389,8 @@ static void prologue(jfn *f, const wasm_func *wf) {
   LLVMBuildStore(f->b, LLVMGetParam(f->fn, 2), f->fuel);
   /* The stack check is charged to the function's first instruction. */
   f->op_off = f->body_off;
-  LLVMMetadataRef rsp = md_str(j, "rsp");
-  LLVMValueRef reg = LLVMMetadataAsValue(j->ctx, LLVMMDNodeInContext2(j->ctx, &rsp, 1));
-  LLVMValueRef sp = intrinsic(f, "llvm.read_register", &j->i64, 1, &reg, 1);
   LLVMValueRef lim = ld_rt(f, j->i64, f->root, offsetof(rusm_wasm_exec, stack_limit));
-  trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, sp, lim, ""),
-          RUSM_WASM_TRAP_STACK_EXHAUSTED);
+  trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, stack_pos(f), lim, ""), RUSM_WASM_TRAP_STACK_EXHAUSTED);
   fuel_charge(f);
   mem_reload(f);
 }
@@ -1509,6 +1531,24 @@ static void declare_helpers(jmod *j) {
   declare_helper(j, H_ELEM_DROP, (void *)(uintptr_t)wasm_jit_elem_drop, V, 2, P, I);
 }
 
+/* wasm_jit_out_of_fuel behind a trampoline that preserves every register:
+** the cold path that calls it in every function and loop then clobbers
+** nothing, so the hot path around it needs no saved registers or spills
+** (a small callee's prologue pushed four registers for it). */
+static void declare_out_of_fuel(jmod *j, LLVMBuilderRef b) {
+  j->oof_ty = j->h[H_OUT_OF_FUEL].ty;
+  j->oof = LLVMAddFunction(j->mod, "rusm_out_of_fuel", j->oof_ty);
+  LLVMSetLinkage(j->oof, LLVMInternalLinkage);
+  LLVMSetFunctionCallConv(j->oof, LLVMPreserveAllCallConv);
+  LLVMAddAttributeAtIndex(j->oof, LLVMAttributeFunctionIndex, j->a_nounwind);
+  LLVMAddAttributeAtIndex(j->oof, LLVMAttributeFunctionIndex, j->a_cold);
+  LLVMAddAttributeAtIndex(j->oof, LLVMAttributeFunctionIndex, j->a_noinline);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(j->ctx, j->oof, ""));
+  LLVMValueRef root = LLVMGetParam(j->oof, 0);
+  LLVMValueRef r = LLVMBuildCall2(b, j->oof_ty, j->h[H_OUT_OF_FUEL].fn, &root, 1, "");
+  LLVMBuildRet(b, r);
+}
+
 static LLVMAttributeRef enum_attr(LLVMContextRef ctx, const char *name) {
   return LLVMCreateEnumAttribute(ctx, LLVMGetEnumAttributeKindForName(name, strlen(name)), 0);
 }
@@ -1553,6 +1593,7 @@ static void init_types(jmod *j) {
   j->a_nounwind = enum_attr(ctx, "nounwind");
   j->a_noreturn = enum_attr(ctx, "noreturn");
   j->a_cold = enum_attr(ctx, "cold");
+  j->a_noinline = enum_attr(ctx, "noinline");
   j->a_no_tail = LLVMCreateStringAttribute(ctx, "disable-tail-calls", 18, "true", 4);
   j->max_slots = 1;
   for (uint32_t t = 0; t < j->m->ntypes; t++) {
@@ -1596,6 +1637,7 @@ bool wasm_jit_emit(LLVMContextRef ctx, LLVMModuleRef mod, const wasm_module *m, 
     init_types(&j);
     init_metadata(&j);
     declare_helpers(&j);
+    declare_out_of_fuel(&j, b);
     ok = declare_functions(&j);
   }
   jfn f;
