@@ -10,8 +10,9 @@
 ** its own LLVM context and LLJIT, and LLJIT compiles in the calling thread.
 **
 ** RUSM_JIT_DUMP_IR=1 in the environment prints each module's optimized IR
-** to stderr, RUSM_JIT_DUMP_ASM=1 its machine code (for looking at what the
-** emitter, O2 and the code generator made of a kernel).
+** to stderr (=raw: as emitted, before O2), RUSM_JIT_DUMP_ASM=1 its machine
+** code (for looking at what the emitter, O2 and the code generator made of
+** a kernel).
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -82,6 +83,12 @@ static bool env_flag(const char *name) {
   return v && *v && strcmp(v, "0") != 0;
 }
 
+static void dump_ir(LLVMModuleRef mod) {
+  char *ir = LLVMPrintModuleToString(mod);
+  fputs(ir, stderr);
+  LLVMDisposeMessage(ir);
+}
+
 /* The machine code tm makes of mod, as assembly on stderr (codegen
 ** changes the IR it runs on, so it runs on a copy). */
 static void dump_asm(LLVMModuleRef mod, LLVMTargetMachineRef tm) {
@@ -114,6 +121,9 @@ static bool build_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, const wasm_
     return false;
   }
   LLVMDisposeMessage(msg);
+  const char *dump = getenv("RUSM_JIT_DUMP_IR");
+  bool raw = dump && strcmp(dump, "raw") == 0;
+  if (raw) dump_ir(mod);
   /* What clang's O2 does: the tuning options default to off in the C API. */
   LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
   LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
@@ -125,11 +135,7 @@ static bool build_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, const wasm_
     fail_error(err, "optimization failed", e);
     return false;
   }
-  if (env_flag("RUSM_JIT_DUMP_IR")) {
-    char *ir = LLVMPrintModuleToString(mod);
-    fputs(ir, stderr);
-    LLVMDisposeMessage(ir);
-  }
+  if (!raw && env_flag("RUSM_JIT_DUMP_IR")) dump_ir(mod);
   if (env_flag("RUSM_JIT_DUMP_ASM")) dump_asm(mod, tm);
   return true;
 }
