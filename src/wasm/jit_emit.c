@@ -18,6 +18,21 @@
 ** Accesses to linear memory and to the runtime's structures carry two
 ** disjoint TBAA tags: a store to linear memory then does not force
 ** reloading globals, table sizes or the fuel slot.
+**
+** Each function's body is an internal function rusm_i<i> that takes and
+** returns the fuel counter in registers (see internal_type); direct calls
+** inside the module use it, and LLVM may inline it or drop its unused
+** params.  rusm_f<i> and rusm_w<i> are its faces of jit.h's ABI, which
+** keeps the counter in root->fuel_left across calls.
+**
+** Where LLVM's semantics and Wasm's part:
+**   - recursion must exhaust the stack, so no function may turn a tail
+**     call into a jump ("disable-tail-calls");
+**   - LLVM may return a signaling NaN operand unquieted from min/max and
+**     from the identities it folds (x * 1, fptrunc(fpext x)); Wasm wants
+**     a quiet one (float_minmax, opaque_if_identity);
+**   - division and remainder check their operands first (sdiv overflow
+**     is undefined behaviour in LLVM, a trap or 0 in Wasm).
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -386,15 +401,17 @@ static void br_cold(jfn *f, LLVMValueRef cond, LLVMBasicBlockRef cold, LLVMBasic
   LLVMSetMetadata(br, f->j->md_prof, f->j->cold_weights);
 }
 
-/* Ends the current block with a trap at the current instruction. */
-static void emit_trap(jfn *f, uint32_t kind) {
+/* Ends the current block with a trap (kind: an i32 value) at the current
+** instruction. */
+static void emit_trap_kind(jfn *f, LLVMValueRef kind) {
   fuel_spill(f);
-  LLVMValueRef a[4] = {f->root, k32(f, kind), k32(f, f->fidx), k32(f, f->op_off)};
+  LLVMValueRef a[4] = {f->root, kind, k32(f, f->fidx), k32(f, f->op_off)};
   LLVMValueRef c = call_h(f, H_TRAP, a, 4);
   LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex, f->j->a_noreturn);
   LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex, f->j->a_cold);
   LLVMBuildUnreachable(f->b);
 }
+static void emit_trap(jfn *f, uint32_t kind) { emit_trap_kind(f, k32(f, kind)); }
 static void trap_if(jfn *f, LLVMValueRef cond, uint32_t kind) {
   LLVMBasicBlockRef t = new_bb(f), ok = new_bb(f);
   br_cold(f, cond, t, ok);
@@ -407,12 +424,7 @@ static void trap_unless_zero(jfn *f, LLVMValueRef kind) {
   LLVMBasicBlockRef t = new_bb(f), ok = new_bb(f);
   br_cold(f, LLVMBuildICmp(f->b, LLVMIntNE, kind, k32(f, 0), ""), t, ok);
   at_end(f, t);
-  fuel_spill(f);
-  LLVMValueRef a[4] = {f->root, kind, k32(f, f->fidx), k32(f, f->op_off)};
-  LLVMValueRef c = call_h(f, H_TRAP, a, 4);
-  LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex, f->j->a_noreturn);
-  LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex, f->j->a_cold);
-  LLVMBuildUnreachable(f->b);
+  emit_trap_kind(f, kind);
   at_end(f, ok);
 }
 
@@ -1234,6 +1246,7 @@ static void op_fc(jfn *f) {
     LLVMValueRef n = pop(f), init = pop(f);
     LLVMValueRef a[4] = {f->inst, k32(f, t), init, n};
     push(f, call_h(f, H_TABLE_GROW, a, 4));
+    mem_reload(f);
     break;
   }
   case 16: { /* table.size */
