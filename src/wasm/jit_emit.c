@@ -117,6 +117,9 @@ typedef struct jfn {
   uint32_t nst, capst;
   jctl *ctl;
   uint32_t nctl, capctl;
+  /* The shared trap block of each kind and the phi of its offset. */
+  LLVMBasicBlockRef trapbb[RUSM_WASM_TRAP_HOST + 1];
+  LLVMValueRef trapoff[RUSM_WASM_TRAP_HOST + 1];
   bool bad;
 } jfn;
 
@@ -401,22 +404,35 @@ static void br_cold(jfn *f, LLVMValueRef cond, LLVMBasicBlockRef cold, LLVMBasic
   LLVMSetMetadata(br, f->j->md_prof, f->j->cold_weights);
 }
 
-/* Ends the current block with a trap (kind: an i32 value) at the current
-** instruction. */
-static void emit_trap_kind(jfn *f, LLVMValueRef kind) {
+/* Ends the current block with a trap (kind, offset: i32 values). */
+static void emit_trap_at(jfn *f, LLVMValueRef kind, LLVMValueRef off) {
   fuel_spill(f);
-  LLVMValueRef a[4] = {f->root, kind, k32(f, f->fidx), k32(f, f->op_off)};
+  LLVMValueRef a[4] = {f->root, kind, k32(f, f->fidx), off};
   LLVMValueRef c = call_h(f, H_TRAP, a, 4);
   LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex, f->j->a_noreturn);
   LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex, f->j->a_cold);
   LLVMBuildUnreachable(f->b);
 }
+/* ... at the current instruction. */
+static void emit_trap_kind(jfn *f, LLVMValueRef kind) { emit_trap_at(f, kind, k32(f, f->op_off)); }
 static void emit_trap(jfn *f, uint32_t kind) { emit_trap_kind(f, k32(f, kind)); }
+
+/* Traps with kind at the current instruction if cond holds.  All the
+** checks of one kind in a function share one trap block, the offset
+** coming in through a phi: each check then costs the machine code one
+** constant and a jump instead of a whole call sequence. */
 static void trap_if(jfn *f, LLVMValueRef cond, uint32_t kind) {
-  LLVMBasicBlockRef t = new_bb(f), ok = new_bb(f);
-  br_cold(f, cond, t, ok);
-  at_end(f, t);
-  emit_trap(f, kind);
+  LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b), ok = new_bb(f);
+  if (!f->trapbb[kind]) {
+    f->trapbb[kind] = new_bb(f);
+    at_end(f, f->trapbb[kind]);
+    f->trapoff[kind] = LLVMBuildPhi(f->b, f->j->i32, "");
+    emit_trap_at(f, k32(f, kind), f->trapoff[kind]);
+    at_end(f, cur);
+  }
+  LLVMValueRef off = k32(f, f->op_off);
+  LLVMAddIncoming(f->trapoff[kind], &off, &cur, 1);
+  br_cold(f, cond, f->trapbb[kind], ok);
   at_end(f, ok);
 }
 /* A helper's result: a trap kind, 0 for none. */
@@ -1420,6 +1436,7 @@ static bool emit_function(jmod *j, jfn *f, uint32_t fidx) {
   f->locals = malloc((f->nlocals + 1) * sizeof *f->locals);
   f->ltypes = malloc((f->nlocals + 1) * sizeof *f->ltypes);
   f->nst = f->nctl = 0;
+  memset(f->trapbb, 0, sizeof f->trapbb);
   if (!f->st) push(f, NULL); /* so that top(f, 0) is never NULL */
   f->nst = 0;
   f->slots = NULL;
