@@ -68,11 +68,9 @@ typedef struct jmod {
   LLVMTypeRef *fnty;         /* native type by type index (lazily) */
   LLVMTypeRef *ifnty;        /* internal type by type index (lazily) */
   jhelper h[H_COUNT];
-  LLVMValueRef oof;          /* rusm_out_of_fuel, see declare_out_of_fuel */
-  LLVMTypeRef oof_ty;
   unsigned md_prof, md_inv, md_tbaa;
   LLVMValueRef cold_weights, empty_md, tbaa_mem, tbaa_rt;
-  LLVMAttributeRef a_nounwind, a_noreturn, a_cold, a_noinline;
+  LLVMAttributeRef a_nounwind, a_noreturn, a_cold;
   /* Wasm recursion must exhaust the stack: no tail recursion turned into
   ** a loop, no sibling calls turned into jumps. */
   LLVMAttributeRef a_no_tail;
@@ -456,10 +454,8 @@ static void fuel_charge(jfn *f) {
   br_cold(f, LLVMBuildICmp(f->b, LLVMIntSLT, v, k64(f, 0), ""), out, ok);
   at_end(f, out);
   fuel_spill(f);
-  LLVMValueRef r = LLVMBuildCall2(f->b, f->j->oof_ty, f->j->oof, &f->root, 1, "");
-  LLVMSetInstructionCallConv(r, LLVMPreserveAllCallConv);
+  LLVMValueRef r = call_h(f, H_OUT_OF_FUEL, &f->root, 1);
   LLVMAddCallSiteAttribute(r, LLVMAttributeFunctionIndex, f->j->a_cold);
-  LLVMAddCallSiteAttribute(r, LLVMAttributeFunctionIndex, f->j->a_nounwind);
   LLVMBuildStore(f->b, r, f->fuel);
   mem_reload(f);
   LLVMBuildBr(f->b, ok);
@@ -1561,24 +1557,6 @@ static void declare_helpers(jmod *j) {
   declare_helper(j, H_ELEM_DROP, (void *)(uintptr_t)wasm_jit_elem_drop, V, 2, P, I);
 }
 
-/* wasm_jit_out_of_fuel behind a trampoline that preserves every register:
-** the cold path that calls it in every function and loop then clobbers
-** nothing, so the hot path around it needs no saved registers or spills
-** (a small callee's prologue pushed four registers for it). */
-static void declare_out_of_fuel(jmod *j, LLVMBuilderRef b) {
-  j->oof_ty = j->h[H_OUT_OF_FUEL].ty;
-  j->oof = LLVMAddFunction(j->mod, "rusm_out_of_fuel", j->oof_ty);
-  LLVMSetLinkage(j->oof, LLVMInternalLinkage);
-  LLVMSetFunctionCallConv(j->oof, LLVMPreserveAllCallConv);
-  LLVMAddAttributeAtIndex(j->oof, LLVMAttributeFunctionIndex, j->a_nounwind);
-  LLVMAddAttributeAtIndex(j->oof, LLVMAttributeFunctionIndex, j->a_cold);
-  LLVMAddAttributeAtIndex(j->oof, LLVMAttributeFunctionIndex, j->a_noinline);
-  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(j->ctx, j->oof, ""));
-  LLVMValueRef root = LLVMGetParam(j->oof, 0);
-  LLVMValueRef r = LLVMBuildCall2(b, j->oof_ty, j->h[H_OUT_OF_FUEL].fn, &root, 1, "");
-  LLVMBuildRet(b, r);
-}
-
 static LLVMAttributeRef enum_attr(LLVMContextRef ctx, const char *name) {
   return LLVMCreateEnumAttribute(ctx, LLVMGetEnumAttributeKindForName(name, strlen(name)), 0);
 }
@@ -1623,7 +1601,6 @@ static void init_types(jmod *j) {
   j->a_nounwind = enum_attr(ctx, "nounwind");
   j->a_noreturn = enum_attr(ctx, "noreturn");
   j->a_cold = enum_attr(ctx, "cold");
-  j->a_noinline = enum_attr(ctx, "noinline");
   j->a_no_tail = LLVMCreateStringAttribute(ctx, "disable-tail-calls", 18, "true", 4);
   j->max_slots = 1;
   for (uint32_t t = 0; t < j->m->ntypes; t++) {
@@ -1667,7 +1644,6 @@ bool wasm_jit_emit(LLVMContextRef ctx, LLVMModuleRef mod, const wasm_module *m, 
     init_types(&j);
     init_metadata(&j);
     declare_helpers(&j);
-    declare_out_of_fuel(&j, b);
     ok = declare_functions(&j);
   }
   jfn f;

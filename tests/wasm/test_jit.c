@@ -205,7 +205,11 @@ static const jcase ctl_cases[] = {
     C2("if_noelse", VI32(0), VI32(5)), C2("if_noelse", VI32(1), VI32(5)),
     C1("dead", VI32(8)), C1("fib", VI32(20)), C1("nested", VI32(9)),
     C1("recurse", VI32(0)), C0("runaway"), C0("mutual"),
+    C1("lanes", VI32(1000)),
 };
+
+/* Vector registers live across running out of fuel (see vec_wasm). */
+static const jcase vec_cases[] = {C1("lanes", VI32(4096)), C1("lanes", VI32(100))};
 
 /* Runs cases in order on one instance per tier (state carries over). */
 static void differential(const char *label, const uint8_t *wasm, size_t len, const jcase *cases,
@@ -338,6 +342,7 @@ int main(void) {
   for (size_t s = 0; s < sizeof slices / sizeof *slices; s++) {
     differential("ops", ops_wasm, sizeof ops_wasm, ops_cases, sizeof ops_cases / sizeof *ops_cases, slices[s]);
     differential("ctl", ctl_wasm, sizeof ctl_wasm, ctl_cases, sizeof ctl_cases / sizeof *ctl_cases, slices[s]);
+    differential("vec", vec_wasm, sizeof vec_wasm, vec_cases, sizeof vec_cases / sizeof *vec_cases, slices[s]);
   }
   across_instances();
   threads();
