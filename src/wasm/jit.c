@@ -39,9 +39,14 @@ struct wjit {
 
 static pthread_once_t llvm_once = PTHREAD_ONCE_INIT;
 static bool llvm_ready;
+/* The host's CPU and features, asked once: asking costs a few percent of
+** compiling a small module.  Kept for the process's life. */
+static char *host_cpu, *host_features;
 
 static void init_llvm(void) {
   llvm_ready = !LLVMInitializeNativeTarget() && !LLVMInitializeNativeAsmPrinter();
+  host_cpu = LLVMGetHostCPUName();
+  host_features = LLVMGetHostCPUFeatures();
 }
 
 /* Reports an LLVM message (freed here) as a RESOURCE error. */
@@ -65,14 +70,11 @@ static LLVMTargetMachineRef host_machine(rusm_wasm_error *err) {
     LLVMDisposeMessage(triple);
     return NULL;
   }
-  char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
   /* Small code model and PIC, as LLJIT's JITLink wants: a module's code
   ** is one allocation, so its calls are direct (the JIT default, the large
   ** model, makes every call an indirect one through a 64-bit immediate). */
-  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu, features, LLVMCodeGenLevelDefault,
-                                                    LLVMRelocPIC, LLVMCodeModelSmall);
-  LLVMDisposeMessage(cpu);
-  LLVMDisposeMessage(features);
+  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, host_cpu, host_features,
+                                                    LLVMCodeGenLevelDefault, LLVMRelocPIC, LLVMCodeModelSmall);
   LLVMDisposeMessage(triple);
   if (!tm) wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: cannot create a target machine");
   return tm;
