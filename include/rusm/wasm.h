@@ -196,11 +196,15 @@ typedef enum rusm_wasm_status {
 #define RUSM_WASM_FUEL_UNLIMITED UINT64_MAX
 
 /* One thread of execution (call stack + operand stack) on an instance,
-** reusable for call after call (also after a trap). Wasm calls never nest
-** C frames: the stack is the exec's own, growing on demand up to 64 MiB
-** of values and call records (calls between instances: up to 100000 deep),
-** beyond which the call traps with RUSM_WASM_TRAP_STACK_EXHAUSTED. Caller
-** frees with rusm_wasm_exec_free. */
+** reusable for call after call (also after a trap). Interpreted Wasm calls
+** never nest C frames: the stack is the exec's own, growing on demand up
+** to 64 MiB of values and call records (calls between instances: up to
+** 100000 deep). Compiled code (RUSM_WASM_TIER_COMPILED) runs on a
+** coroutine stack the exec owns (64 MiB reserved, committed as used), so
+** that pausing it never blocks the caller's thread. Past either limit the
+** call traps with RUSM_WASM_TRAP_STACK_EXHAUSTED. An exec runs on one
+** thread at a time; a paused exec may be continued on another thread.
+** Caller frees with rusm_wasm_exec_free. */
 typedef struct rusm_wasm_exec rusm_wasm_exec;
 rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst);
 void rusm_wasm_exec_free(rusm_wasm_exec *e);

@@ -6,6 +6,16 @@
 ** top) grows by reallocation; WEXEC_MAX_SLOTS bounds it and
 ** WEXEC_MAX_XFRAMES the nesting of calls into other instances, and
 ** hitting either traps with "call stack exhausted".
+**
+** Fuel: exec_run puts the budget in e->fuel_left, which the interpreter,
+** compiled code and sub execs all draw on, and adds what went to
+** fuel_used when the run returns.
+**
+** Compiled code (jit.h) runs on a coroutine the exec owns (jit_rt.c): a
+** run continues the coroutine if it is paused mid-run, starts on it if
+** the exec has met compiled code before, and otherwise runs the
+** interpreter on the caller's stack, moving to the coroutine when the
+** interpreter stops in front of a call of compiled code (WASM_NEED_CORO).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +32,7 @@ rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst) {
   if (!e) return NULL;
   e->inst = inst;
   e->cur = inst;
+  e->root = e;
   e->stack = calloc(INITIAL_SLOTS, sizeof *e->stack);
   e->xframes = malloc(INITIAL_XFRAMES * sizeof *e->xframes);
   if (!e->stack || !e->xframes) {
@@ -37,6 +48,7 @@ rusm_wasm_exec *rusm_wasm_exec_new(rusm_wasm_instance *inst) {
 
 void rusm_wasm_exec_free(rusm_wasm_exec *e) {
   if (!e) return;
+  wasm_jit_release(e);
   free(e->stack);
   free(e->xframes);
   free(e);
@@ -101,7 +113,7 @@ void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi) {
 int rusm_wasm_exec_call(rusm_wasm_exec *e, const char *name, const rusm_wasm_val *args,
                         size_t nargs, rusm_wasm_error *err) {
   if (err) memset(err, 0, sizeof *err);
-  if (e->state == WEXEC_PAUSED || e->state == WEXEC_SUSPENDED) {
+  if (e->state == WEXEC_PAUSED || e->state == WEXEC_SUSPENDED || e->running) {
     wasm_set_err(err, RUSM_WASM_ERR_ARGS, "exec is in the middle of a call");
     return -1;
   }
@@ -129,14 +141,35 @@ int rusm_wasm_exec_call(rusm_wasm_exec *e, const char *name, const rusm_wasm_val
   }
   for (size_t i = 0; i < nargs; i++) e->stack[i] = wasm_val_to_slot(&args[i]);
   wasm_exec_enter(e, x.func);
+  /* A compiled target: straight to the coroutine. */
+  if (x.func->jit_slot) e->use_coro = true;
   return 0;
 }
 
+static rusm_wasm_status run_root(rusm_wasm_exec *e) {
+  if (!e->coro_live && !e->use_coro) {
+    rusm_wasm_status st = wasm_interp(e);
+    if (st != WASM_NEED_CORO) return st;
+    e->use_coro = true;
+  }
+  return wasm_jit_run_on_coro(e);
+}
+
 rusm_wasm_status rusm_wasm_exec_run(rusm_wasm_exec *e, uint64_t fuel) {
+  /* Run again from inside its own run (a host function it called): the
+  ** API does not allow it; refuse rather than corrupt the run. */
+  if (e->running) return RUSM_WASM_TRAPPED;
   switch (e->state) {
   case WEXEC_READY:
-  case WEXEC_PAUSED:
-    return wasm_interp(e, fuel);
+  case WEXEC_PAUSED: {
+    int64_t budget = fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    e->fuel_left = budget;
+    e->running = true;
+    rusm_wasm_status st = run_root(e);
+    e->running = false;
+    e->fuel_used += (uint64_t)(budget - e->fuel_left);
+    return st;
+  }
   case WEXEC_SUSPENDED:
     return RUSM_WASM_SUSPENDED;
   case WEXEC_DONE:
@@ -153,7 +186,11 @@ int rusm_wasm_exec_resume(rusm_wasm_exec *e, const rusm_wasm_val *results, size_
   if (n != ft->nresults) return -1;
   for (size_t i = 0; i < n; i++)
     if ((uint8_t)results[i].type != ft->types[ft->nparams + i]) return -1;
-  for (size_t i = 0; i < n; i++) e->stack[e->host_fp_off + i] = wasm_val_to_slot(&results[i]);
+  /* Under compiled code or a sub exec, the results go where the
+  ** suspended call waits for them (host_results). */
+  wslot *dst = e->host_results ? e->host_results : e->stack + e->host_fp_off;
+  for (size_t i = 0; i < n; i++) dst[i] = wasm_val_to_slot(&results[i]);
+  e->host_results = NULL;
   e->state = WEXEC_PAUSED;
   return 0;
 }

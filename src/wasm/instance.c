@@ -184,7 +184,8 @@ static bool run_start(rusm_wasm_instance *inst, wfuncinst *f, rusm_wasm_error *e
     return false;
   }
   wasm_exec_enter(e, f);
-  rusm_wasm_status st = wasm_interp(e, RUSM_WASM_FUEL_UNLIMITED);
+  if (f->jit_slot) e->use_coro = true;
+  rusm_wasm_status st = rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED);
   bool ok = st == RUSM_WASM_RETURNED;
   if (!ok) {
     rusm_wasm_trap t = st == RUSM_WASM_TRAPPED ? e->trap : RUSM_WASM_TRAP_HOST;

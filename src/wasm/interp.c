@@ -15,15 +15,24 @@
 ** wasm_interp picks them up again.
 **
 ** Fuel: one unit per loop iteration (charged by every backward branch;
-** loop entry is free) and per call.  The counter is a local; with unlimited fuel it starts at
-** INT64_MAX and the check is a never-taken branch.  Building with
-** -DRUSM_WASM_NO_FUEL removes the checks (for measuring their cost only).
+** loop entry is free) and per call.  The counter is a local, loaded from
+** the root exec's fuel_left on entry and stored back on leaving (the
+** compiled tier and sub execs draw on the same count); with unlimited fuel
+** it starts at INT64_MAX and the check is a never-taken branch.  Building
+** with -DRUSM_WASM_NO_FUEL removes the checks (for measuring their cost
+** only).
+**
+** Compiled functions (jit.h; fi->code == NULL, fi->jit_slot set) are
+** called from call_fi's cold path: on the root's coroutine directly
+** (wasm_jit_enter), otherwise the run stops in front of the call with
+** WASM_NEED_CORO and exec_run runs it again on the coroutine.
 */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "interp.h"
+#include "jit.h"
 #include "numeric.h"
 #include "rt.h"
 
@@ -90,6 +99,12 @@
 ** so that resuming re-executes it (and charges again). */
 #define CHARGE() do { if (UNLIKELY(--fuel < 0)) { fuel = 0; goto out_of_fuel; } } while (0)
 #endif
+/* Gives back the unit CHARGE took. */
+#ifdef RUSM_WASM_NO_FUEL
+#define REFUND() ((void)0)
+#else
+#define REFUND() (fuel++)
+#endif
 
 #ifdef RUSM_WASM_NO_BOUNDS_MEASURE
 /* UNSAFE, for measuring what explicit checks cost (what a guard-region
@@ -127,7 +142,7 @@ static rusm_wasm_host_status call_host(const wfuncinst *fi, rusm_wasm_instance *
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns", "no-tree-slp-vectorize")))
 #endif
-static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *const **table) {
+static rusm_wasm_status run(rusm_wasm_exec *e, const void *const **table) {
 #define WOP_ADDR(n) &&L_##n,
   static const void *const handlers[WOP_COUNT] = {WOPS(WOP_ADDR)};
 #undef WOP_ADDR
@@ -136,8 +151,7 @@ static rusm_wasm_status run(rusm_wasm_exec *e, uint64_t budget, const void *cons
     return RUSM_WASM_RETURNED;
   }
 
-  int64_t fuel = budget > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)budget;
-  const int64_t fuel_start = fuel;
+  int64_t fuel = e->root->fuel_left;
   /* GCC's allocator, facing hundreds of handlers behind computed gotos,
   ** may leave even pc or fp in memory (a load and a store per dispatch);
   ** pin the hottest state to callee-saved registers.  (A request, not a
@@ -294,6 +308,31 @@ call_fi: {
   ** possibly of another instance (which then becomes current). */
   CHARGE();
   nfp = fp + A(0);
+  const wfunc *f = fi->code;
+  if (UNLIKELY(!f)) goto call_native;
+  if (UNLIKELY(nfp + f->frame_need > (wslot *)fr)) {
+    need = (size_t)(nfp - fp) + f->frame_need;
+    goto grow_call;
+  }
+  if (fi->inst != inst) {
+    if (UNLIKELY(e->nxframes == e->xframes_cap) && !wasm_exec_grow_xframes(e))
+      TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
+    e->xframes[e->nxframes++] = (wxframe){retpc, inst};
+    retpc = &e->entry[WEXEC_XRET];
+    inst = fi->inst;
+    RELOAD();
+  }
+  fr--;
+  fr->ret_pc = retpc;
+  fr->fp = fp;
+  ZERO_LOCALS(nfp, f);
+  fp = nfp;
+  pc = f->code;
+  NEXT();
+}
+call_native: {
+  /* A host function or a compiled one: arguments at nfp, results back
+  ** there (the caller's frame has room for both). */
   if (fi->host) {
     e->pc = pc;
     e->fp_off = (size_t)(fp - e->stack);
@@ -313,25 +352,25 @@ call_fi: {
     RELOAD();
     NEXT();
   }
-  const wfunc *f = fi->code;
-  if (UNLIKELY(nfp + f->frame_need > (wslot *)fr)) {
-    need = (size_t)(nfp - fp) + f->frame_need;
-    goto grow_call;
+  /* Compiled code nests C frames, so it runs on the root's coroutine.
+  ** Off it: stop in front of this call, giving back its unit, for
+  ** exec_run to run again on the coroutine (which executes the call
+  ** again).  On it: the compiled function charges its own unit on entry,
+  ** so the one CHARGE took is given back there too. */
+  REFUND();
+  if (!e->root->on_coro) {
+    status = WASM_NEED_CORO;
+    goto leave;
   }
-  if (fi->inst != inst) {
-    if (UNLIKELY(e->nxframes == e->xframes_cap) && !wasm_exec_grow_xframes(e))
-      TRAP(RUSM_WASM_TRAP_STACK_EXHAUSTED);
-    e->xframes[e->nxframes++] = (wxframe){retpc, inst};
-    retpc = &e->entry[WEXEC_XRET];
-    inst = fi->inst;
-    RELOAD();
-  }
-  fr--;
-  fr->ret_pc = retpc;
-  fr->fp = fp;
-  ZERO_LOCALS(nfp, f);
-  fp = nfp;
-  pc = f->code;
+  e->pc = pc;
+  e->fp_off = (size_t)(fp - e->stack);
+  e->nframes = (size_t)((wframe *)e->stack_end - fr);
+  e->cur = inst;
+  e->root->fuel_left = fuel;
+  wasm_jit_enter(e, fi, nfp);
+  fuel = e->root->fuel_left;
+  pc = retpc;
+  RELOAD();   /* the callee may have grown the memory */
   NEXT();
 }
 grow_call: {
@@ -1396,16 +1435,16 @@ leave:
   e->pc = pc;
   e->fp_off = (size_t)(fp - e->stack);
   e->cur = inst;
-  e->fuel_used += (uint64_t)(fuel_start - fuel);
+  e->root->fuel_left = fuel;
   return status;
 }
 
-rusm_wasm_status wasm_interp(rusm_wasm_exec *e, uint64_t fuel) {
-  return run(e, fuel, NULL);
+rusm_wasm_status wasm_interp(rusm_wasm_exec *e) {
+  return run(e, NULL);
 }
 
 const void *const *wasm_interp_handlers(void) {
   const void *const *t = NULL;
-  run(NULL, 0, &t);
+  run(NULL, &t);
   return t;
 }

@@ -220,16 +220,27 @@ struct rusm_wasm_exec {
   /* Root only: sub execs for interpreted callees of compiled code, by depth. */
   struct rusm_wasm_exec **subs;
   uint32_t nsubs, sub_depth;
+  /* Root only: runs start on the coroutine (the exec has met compiled
+  ** code: sticky), and a run is in progress (exec_run/exec_call refuse to
+  ** re-enter it, e.g. from a host function it called). */
+  bool use_coro;
+  bool running;
 };
+
+/* A private status of wasm_interp: the run stopped in front of a call of
+** compiled code while off the coroutine; run it again on the coroutine
+** (exec.c).  Never seen outside rusm-wasm. */
+#define WASM_NEED_CORO ((rusm_wasm_status)0x100)
 
 /* compile.c */
 const wcompiled *wasm_compiled_get(const wasm_module *m, rusm_wasm_error *err);
 bool wasm_functype_eq(const wasm_functype *a, const wasm_functype *b);
 uint64_t wasm_functype_hash(const wasm_functype *t);
 
-/* interp.c: runs e from its saved state. The handler table is what the
+/* interp.c: runs e from its saved state, on the fuel in e->root->fuel_left
+** (what is left is stored back there).  The handler table is what the
 ** translator writes into code (indexed by the WOP_* numbers of interp.h). */
-rusm_wasm_status wasm_interp(rusm_wasm_exec *e, uint64_t fuel);
+rusm_wasm_status wasm_interp(rusm_wasm_exec *e);
 const void *const *wasm_interp_handlers(void);
 
 /* exec.c: grows the stack buffer so that `need` value slots fit below the
@@ -238,6 +249,13 @@ bool wasm_exec_grow_stack(rusm_wasm_exec *e, size_t need);
 bool wasm_exec_grow_xframes(rusm_wasm_exec *e);
 /* Prepares e to call fi with the arguments already in stack[0..]. */
 void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi);
+
+/* jit_rt.c: runs root exec e on its coroutine (created on first use):
+** continues the paused coroutine, or starts the interpreter from e's saved
+** state on it; returns the status handed back.  And releases the
+** coroutine and the sub execs (exec_free). */
+rusm_wasm_status wasm_jit_run_on_coro(rusm_wasm_exec *e);
+void wasm_jit_release(rusm_wasm_exec *e);
 
 /* instance.c */
 void wasm_set_err(rusm_wasm_error *err, rusm_wasm_error_kind kind, const char *fmt, ...)

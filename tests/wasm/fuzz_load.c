@@ -4,11 +4,20 @@
 ** call each exported function once with zero arguments and a small fuel
 ** budget (so every input ends quickly, even an infinite loop).
 **
+** One input in eight (chosen by a hash of its bytes, so a crash replays)
+** is also loaded for the compiled tier and run the same way on fresh
+** instances: both tiers must agree on every call's status, trap kind and
+** results (NaNs compare equal to NaNs: payloads are not promised), or the
+** harness aborts; a stack exhaustion on either side ends the comparison
+** (recursion depth is each tier's own limit).
+**
 ** Built with clang -fsanitize=fuzzer,address by scripts/fuzz.sh (CMake
 ** option RUSM_FUZZ); also linked into fuzz_regress.c, which replays the
 ** crash inputs kept in tests/wasm/regress/ in every build.
 */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,17 +81,29 @@ static void for_each_func_export(const uint8_t *data, size_t size,
   }
 }
 
+/* What one exported call did, for the comparison between tiers. */
+typedef struct outcome {
+  rusm_wasm_status st;
+  rusm_wasm_trap trap;
+  size_t nres;
+  rusm_wasm_val res[8];
+} outcome;
+
 typedef struct call_ctx {
   rusm_wasm_instance *inst;
   unsigned calls;
+  outcome *out;              /* MAX_CALLS entries */
 } call_ctx;
 
 static void call_export(const char *name, void *vctx) {
   call_ctx *ctx = vctx;
   rusm_wasm_functype ft;
   if (ctx->calls++ >= MAX_CALLS) return;
+  outcome *o = &ctx->out[ctx->calls - 1];
+  memset(o, 0, sizeof *o);
+  o->st = (rusm_wasm_status)-1;    /* the call could not be made */
   if (!rusm_wasm_export_func_type(ctx->inst, name, &ft) || ft.nparams > MAX_ARGS) return;
-  rusm_wasm_val args[MAX_ARGS], results[8];
+  rusm_wasm_val args[MAX_ARGS];
   memset(args, 0, sizeof args);    /* zero of every type; null references */
   for (uint32_t i = 0; i < ft.nparams; i++) args[i].type = ft.params[i];
   rusm_wasm_exec *e = rusm_wasm_exec_new(ctx->inst);
@@ -97,30 +118,84 @@ static void call_export(const char *name, void *vctx) {
       if (rusm_wasm_exec_resume(e, NULL, 0) == 0) s = rusm_wasm_exec_run(e, FUEL);
     if (s == RUSM_WASM_OUT_OF_FUEL) s = rusm_wasm_exec_run(e, FUEL);
     spec_host_allow_suspend(false);
-    if (s == RUSM_WASM_RETURNED) (void)rusm_wasm_exec_results(e, results, 8);
-    else if (s == RUSM_WASM_TRAPPED) (void)rusm_wasm_exec_trap(e, NULL, NULL);
+    o->st = s;
+    if (s == RUSM_WASM_RETURNED) o->nres = rusm_wasm_exec_results(e, o->res, 8);
+    else if (s == RUSM_WASM_TRAPPED) o->trap = rusm_wasm_exec_trap(e, NULL, NULL);
   }
   rusm_wasm_exec_free(e);
+}
+
+static bool same_value(const rusm_wasm_val *a, const rusm_wasm_val *b) {
+  if (a->type != b->type) return false;
+  switch (a->type) {
+  case RUSM_WASM_I32: return a->of.i32 == b->of.i32;
+  case RUSM_WASM_I64: return a->of.i64 == b->of.i64;
+  case RUSM_WASM_F32: return a->of.f32_bits == b->of.f32_bits || (isnan(a->of.f32) && isnan(b->of.f32));
+  case RUSM_WASM_F64: return a->of.f64_bits == b->of.f64_bits || (isnan(a->of.f64) && isnan(b->of.f64));
+  case RUSM_WASM_EXTERNREF: return a->of.ref == b->of.ref;
+  case RUSM_WASM_FUNCREF: return (a->of.ref == NULL) == (b->of.ref == NULL);
+  }
+  return false;
+}
+
+static void compare_tiers(const outcome *a, const outcome *b, unsigned n) {
+  for (unsigned i = 0; i < n; i++) {
+    /* How deep recursion goes is the tier's own limit (frames differ in
+    ** size): from such a trap on, the runs may part ways. */
+    if (a[i].trap == RUSM_WASM_TRAP_STACK_EXHAUSTED || b[i].trap == RUSM_WASM_TRAP_STACK_EXHAUSTED)
+      return;
+    bool same = a[i].st == b[i].st && a[i].trap == b[i].trap && a[i].nres == b[i].nres;
+    for (size_t k = 0; same && k < a[i].nres && k < 8; k++) same = same_value(&a[i].res[k], &b[i].res[k]);
+    if (!same) {
+      fprintf(stderr, "fuzz: call %u: interpreter status %d trap %d, compiled status %d trap %d\n", i,
+              (int)a[i].st, (int)a[i].trap, (int)b[i].st, (int)b[i].trap);
+      abort();
+    }
+  }
+}
+
+/* Instantiates m against a fresh spectest and calls every export; returns
+** how many calls were made, with their outcomes in out. */
+static unsigned run_module(rusm_wasm_module *m, const uint8_t *data, size_t size, outcome *out) {
+  rusm_wasm_error err;
+  call_ctx ctx = {NULL, 0, out};
+  /* A fresh spectest instance per run: state never leaks between inputs,
+  ** so a crash reproduces from its input alone. */
+  rusm_wasm_linker *l = rusm_wasm_linker_new();
+  rusm_wasm_instance *host = NULL;
+  if (l && spec_host_define(l, &host, SPEC_HOST_SUSPEND, &err) == 0) {
+    ctx.inst = rusm_wasm_instantiate(m, l, &err);
+    if (ctx.inst) {
+      for_each_func_export(data, size, call_export, &ctx);
+      rusm_wasm_instance_free(ctx.inst);
+    }
+  }
+  rusm_wasm_linker_free(l);
+  if (host) rusm_wasm_instance_free(host);
+  return ctx.calls < MAX_CALLS ? ctx.calls : MAX_CALLS;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rusm_wasm_error err;
   rusm_wasm_module *m = rusm_wasm_module_load(data, size, &err);
   if (!m) return 0;
-  /* A fresh spectest instance per input: state never leaks between inputs,
-  ** so a crash reproduces from its input alone. */
-  rusm_wasm_linker *l = rusm_wasm_linker_new();
-  rusm_wasm_instance *host = NULL;
-  if (l && spec_host_define(l, &host, SPEC_HOST_SUSPEND, &err) == 0) {
-    rusm_wasm_instance *inst = rusm_wasm_instantiate(m, l, &err);
-    if (inst) {
-      call_ctx ctx = {inst, 0};
-      for_each_func_export(data, size, call_export, &ctx);
-      rusm_wasm_instance_free(inst);
-    }
-  }
-  rusm_wasm_linker_free(l);
-  if (host) rusm_wasm_instance_free(host);
+  static outcome interp_out[MAX_CALLS], compiled_out[MAX_CALLS];
+  unsigned n = run_module(m, data, size, interp_out);
   rusm_wasm_module_free(m);
+  uint32_t h = 2166136261u;                     /* FNV-1a */
+  for (size_t i = 0; i < size; i++) h = (h ^ data[i]) * 16777619u;
+  if (h % 8) return 0;
+  m = rusm_wasm_module_load_tier(data, size, RUSM_WASM_TIER_COMPILED, &err);
+  if (!m) {
+    fprintf(stderr, "fuzz: valid module failed to compile: %s\n", err.message);
+    abort();
+  }
+  unsigned nc = run_module(m, data, size, compiled_out);
+  rusm_wasm_module_free(m);
+  if (nc != n) {
+    fprintf(stderr, "fuzz: %u calls on the interpreter, %u compiled\n", n, nc);
+    abort();
+  }
+  compare_tiers(interp_out, compiled_out, n);
   return 0;
 }
