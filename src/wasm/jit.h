@@ -44,15 +44,21 @@
 ** i (defined functions only), external linkage so jit.c can look them up.
 **
 ** Fuel: the function keeps the count in a local (an alloca that mem2reg
-** turns into a register): loaded from root->fuel_left on entry and after
-** every call, stored back before every call, every helper that can
-** switch out (wasm_jit_call_slow, wasm_jit_out_of_fuel) and every return.
-** One unit is charged on entry and one on every branch to a loop header
-** (a backward branch); when the local goes negative the code calls
-** wasm_jit_out_of_fuel and continues with the value it returns.
+** turns into a register).  rusm_f<i>/rusm_w<i> load it from
+** root->fuel_left on entry and store it back on return; direct calls
+** inside the module go to an internal twin that takes and returns the
+** count in registers (jit_emit.c).  It is stored to root->fuel_left before
+** anything that runs runtime code (wasm_jit_call_slow, calls through
+** function instances, wasm_jit_out_of_fuel, wasm_jit_trap) and reloaded
+** after.  One unit is charged on entry and one on every branch to a loop
+** header (a backward branch); when the local goes negative the code calls
+** wasm_jit_out_of_fuel and continues with the value it returns.  The
+** callee charges, never the call site (wasm_jit_call_slow charges hosts).
 **
-** Stack: on entry, if the frame address (llvm.frameaddress(0)) is below
-** root->stack_limit, trap with RUSM_WASM_TRAP_STACK_EXHAUSTED.
+** Stack: on entry, if the stack pointer (x86-64: rsp, read directly, so no
+** frame pointer is needed; elsewhere llvm.frameaddress(0)) is below
+** root->stack_limit, trap with RUSM_WASM_TRAP_STACK_EXHAUSTED.  No call is
+** turned into a jump ("disable-tail-calls"): recursion must exhaust.
 **
 ** Memory 0: base and size are read from inst->mem (a wasm_memory *, fixed
 ** for the instance's life) on entry and re-read after every call and
