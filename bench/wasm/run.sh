@@ -14,6 +14,10 @@
 #                built with -DRUSM_WASM_NO_FUEL (no fuel checks at all):
 #                fuel_overhead_pct = geomean(sliced / no-fuel build) - 1,
 #                fuel_slicing_overhead_pct = geomean(sliced / unlimited) - 1
+#   compiled     the same driver with the module loaded for the compiled
+#                tier (guest.*.compiled_x_native); compiled_load_ms is the
+#                load, i.e. decode + validate + LLVM compile; fuel in slices
+#                against the no-fuel build (fuel_overhead_pct.compiled)
 #   v8           node --no-liftoff (the optimizing tier: the figure quoted
 #                as v8_x_native) and node's default tiering
 #                (v8_default_x_native), both with --no-concurrent-marking,
@@ -267,14 +271,19 @@ if (( do_spec )); then
   if [[ ! -x $runner || ${#jsons[@]} -eq 0 ]]; then
     note "spec runner ($runner) or converted suite not built: spec.passed/spec.failed left out"
   else
-    last=$("$runner" "${jsons[@]}" 2>/dev/null | tail -n 1)
-    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
-      echo "spec.passed: ${BASH_REMATCH[1]}"
-      echo "spec.failed: ${BASH_REMATCH[2]}"
-      [[ -n ${BASH_REMATCH[4]} ]] && echo "spec.skipped: ${BASH_REMATCH[4]}"
-    else
-      note "spec runner gave no totals line (last line: $last)"; fail=1
-    fi
+    # the interpreter (spec.passed, ...), then the compiled tier
+    # (spec.compiled_passed, ...)
+    for tier in interp compiled; do
+      pre=spec.; [[ $tier == compiled ]] && pre=spec.compiled_
+      last=$("$runner" --tier "$tier" "${jsons[@]}" 2>/dev/null | tail -n 1)
+      if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+        echo "${pre}passed: ${BASH_REMATCH[1]}"
+        echo "${pre}failed: ${BASH_REMATCH[2]}"
+        [[ -n ${BASH_REMATCH[4]} ]] && echo "${pre}skipped: ${BASH_REMATCH[4]}"
+      else
+        note "spec runner ($tier) gave no totals line (last line: $last)"; fail=1
+      fi
+    done
   fi
 fi
 
