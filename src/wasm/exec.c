@@ -76,6 +76,24 @@ bool wasm_exec_grow_stack(rusm_wasm_exec *e, size_t need) {
   return true;
 }
 
+/* Both tiers call host functions through here (out of line: cold, and it
+** needs variable-length arrays): arguments from slots, results back to
+** them unless the host suspends (exec_resume writes them then). */
+rusm_wasm_host_status wasm_host_call(const wfuncinst *fi, rusm_wasm_instance *caller, wslot *slots) {
+  const wasm_functype *ft = fi->type;
+  uint32_t np = ft->nparams, nr = ft->nresults;
+  rusm_wasm_val args[np ? np : 1], res[nr ? nr : 1];
+  for (uint32_t i = 0; i < np; i++) args[i] = wasm_slot_to_val(slots[i], ft->types[i]);
+  for (uint32_t i = 0; i < nr; i++) {
+    memset(&res[i], 0, sizeof res[i]);
+    res[i].type = (rusm_wasm_valtype)ft->types[np + i];
+  }
+  rusm_wasm_host_status hs = fi->host(fi->env, caller, args, res);
+  if (hs == RUSM_WASM_HOST_OK)
+    for (uint32_t i = 0; i < nr; i++) slots[i] = wasm_val_to_slot(&res[i]);
+  return hs;
+}
+
 bool wasm_exec_grow_xframes(rusm_wasm_exec *e) {
   if (e->xframes_cap >= WEXEC_MAX_XFRAMES) return false;
   uint32_t nc = e->xframes_cap * 2;

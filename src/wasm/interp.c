@@ -114,27 +114,6 @@
 #define MEMCHK(ea, n) do { if (UNLIKELY((ea) + (n) > ms)) TRAP(RUSM_WASM_TRAP_OOB_MEMORY); } while (0)
 #endif
 
-/* A host function call, out of line (cold, and it needs variable-length
-** arrays): arguments from the slots at nfp, results back to them unless the
-** host suspends (exec_resume writes them then). */
-#if defined(__GNUC__)
-__attribute__((noinline, cold))
-#endif
-static rusm_wasm_host_status call_host(const wfuncinst *fi, rusm_wasm_instance *inst, wslot *nfp) {
-  const wasm_functype *ft = fi->type;
-  uint32_t np = ft->nparams, nr = ft->nresults;
-  rusm_wasm_val args[np ? np : 1], res[nr ? nr : 1];
-  for (uint32_t i = 0; i < np; i++) args[i] = wasm_slot_to_val(nfp[i], ft->types[i]);
-  for (uint32_t i = 0; i < nr; i++) {
-    memset(&res[i], 0, sizeof res[i]);
-    res[i].type = (rusm_wasm_valtype)ft->types[np + i];
-  }
-  rusm_wasm_host_status hs = fi->host(fi->env, inst, args, res);
-  if (hs == RUSM_WASM_HOST_OK)
-    for (uint32_t i = 0; i < nr; i++) nfp[i] = wasm_val_to_slot(&res[i]);
-  return hs;
-}
-
 /* GCC turns the loop zeroing a callee's locals into a memset call, which
 ** costs a call and spills around it on every Wasm call; keep it a loop.
 ** It also pairs the two stores of a call record through an SSE register
@@ -338,7 +317,7 @@ call_native: {
     e->fp_off = (size_t)(fp - e->stack);
     e->nframes = (size_t)((wframe *)e->stack_end - fr);
     e->cur = inst;
-    rusm_wasm_host_status hs = call_host(fi, inst, nfp);
+    rusm_wasm_host_status hs = wasm_host_call(fi, inst, nfp);
     if (hs == RUSM_WASM_HOST_TRAP) TRAP(RUSM_WASM_TRAP_HOST);
     if (hs == RUSM_WASM_HOST_SUSPEND) {
       e->host_fp_off = (size_t)(nfp - e->stack);
@@ -1043,31 +1022,21 @@ L_memory_grow: {
   RELOAD();
   DISPATCH(2);
 }
-L_memory_init: {
+  /* Bulk operations run out of line, shared with compiled code (ops.c). */
+#define OP_OR_TRAP(call) do { uint32_t k_ = (call); if (k_) TRAP((rusm_wasm_trap)k_); } while (0)
+L_memory_init:
   /* [h][d s][n seg] */
-  uint64_t d = S(0).u32, s = S(1).u32, n = S(2).u32;
-  uint32_t seg = A(3);
-  const wasm_data *ds = &inst->m->datas[seg];
-  uint64_t slen = inst->data_dropped[seg] ? 0 : ds->len;
-  if (s + n > slen || d + n > ms) TRAP(RUSM_WASM_TRAP_OOB_MEMORY);
-  if (n) memcpy(mb + d, ds->bytes + s, n);
+  OP_OR_TRAP(wasm_op_memory_init(inst, A(3), S(0).u32, S(1).u32, S(2).u32));
   DISPATCH(3);
-}
 L_data_drop:
-  inst->data_dropped[A(0)] = 1;
+  wasm_op_data_drop(inst, A(0));
   DISPATCH(2);
-L_memory_copy: {
-  uint64_t d = S(0).u32, s = S(1).u32, n = S(2).u32;
-  if (s + n > ms || d + n > ms) TRAP(RUSM_WASM_TRAP_OOB_MEMORY);
-  if (n) memmove(mb + d, mb + s, n);
+L_memory_copy:
+  OP_OR_TRAP(wasm_op_memory_copy(inst, S(0).u32, S(1).u32, S(2).u32));
   DISPATCH(3);
-}
-L_memory_fill: {
-  uint64_t d = S(0).u32, n = S(2).u32;
-  if (d + n > ms) TRAP(RUSM_WASM_TRAP_OOB_MEMORY);
-  if (n) memset(mb + d, (int)(uint8_t)S(1).u32, n);
+L_memory_fill:
+  OP_OR_TRAP(wasm_op_memory_fill(inst, S(0).u32, S(1).u32, S(2).u32));
   DISPATCH(3);
-}
 
   /* ------------------------------------------------------------ tables */
 L_table_get: {
@@ -1095,36 +1064,20 @@ L_table_grow: {
   S(3).u64 = (uint32_t)(int32_t)r;
   DISPATCH(3);
 }
-L_table_fill: {
+L_table_fill:
   /* [h][i v][n t] */
-  wtable *t = inst->tables[A(3)];
-  uint64_t i = S(0).u32, n = S(2).u32;
-  if (i + n > t->size) TRAP(RUSM_WASM_TRAP_OOB_TABLE);
-  void *v = S(1).ref;
-  for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+  OP_OR_TRAP(wasm_op_table_fill(inst, A(3), S(0).u32, S(1).ref, S(2).u32));
   DISPATCH(3);
-}
-L_table_copy: {
+L_table_copy:
   /* [h][d s][n dt][st -] */
-  wtable *dt = inst->tables[A(3)], *st = inst->tables[A(4)];
-  uint64_t d = S(0).u32, s = S(1).u32, n = S(2).u32;
-  if (s + n > st->size || d + n > dt->size) TRAP(RUSM_WASM_TRAP_OOB_TABLE);
-  if (n) memmove(dt->elems + d, st->elems + s, n * sizeof(void *));
+  OP_OR_TRAP(wasm_op_table_copy(inst, A(3), A(4), S(0).u32, S(1).u32, S(2).u32));
   DISPATCH(4);
-}
-L_table_init: {
+L_table_init:
   /* [h][d s][n t][seg -] */
-  wtable *t = inst->tables[A(3)];
-  uint32_t seg = A(4);
-  const wasm_elem *es = &inst->m->elems[seg];
-  uint64_t d = S(0).u32, s = S(1).u32, n = S(2).u32;
-  uint64_t slen = inst->elem_dropped[seg] ? 0 : es->count;
-  if (s + n > slen || d + n > t->size) TRAP(RUSM_WASM_TRAP_OOB_TABLE);
-  for (uint64_t k = 0; k < n; k++) t->elems[d + k] = wasm_elem_item(inst, es, (uint32_t)(s + k));
+  OP_OR_TRAP(wasm_op_table_init(inst, A(3), A(4), S(0).u32, S(1).u32, S(2).u32));
   DISPATCH(4);
-}
 L_elem_drop:
-  inst->elem_dropped[A(0)] = 1;
+  wasm_op_elem_drop(inst, A(0));
   DISPATCH(2);
   /* Newer superinstructions, after the others (adding handlers in the
   ** middle moves the hot ones, and their alignment shows in timings). */

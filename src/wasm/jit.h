@@ -112,25 +112,27 @@ void wasm_jit_call_slow(rusm_wasm_exec *root, rusm_wasm_instance *caller, const 
 ** module), else 0.  (The emitter first compares g->type == want inline.) */
 uint32_t wasm_jit_type_eq(const wfuncinst *g, const wasm_functype *want);
 
+/* The instructions both tiers run out of line (ops.c): the interpreter's
+** handlers call them too, so the bounds rules live in one place. */
 /* memory.grow: the old size in pages, or -1. */
-int32_t wasm_jit_memory_grow(rusm_wasm_instance *inst, uint32_t delta);
+int32_t wasm_op_memory_grow(rusm_wasm_instance *inst, uint32_t delta);
 /* Bulk memory: return a trap kind (OOB_MEMORY) or 0. */
-uint32_t wasm_jit_memory_init(rusm_wasm_instance *inst, uint32_t seg, uint32_t dst, uint32_t src,
-                              uint32_t n);
-uint32_t wasm_jit_memory_copy(rusm_wasm_instance *inst, uint32_t dst, uint32_t src, uint32_t n);
-uint32_t wasm_jit_memory_fill(rusm_wasm_instance *inst, uint32_t dst, uint32_t val, uint32_t n);
-void wasm_jit_data_drop(rusm_wasm_instance *inst, uint32_t seg);
+uint32_t wasm_op_memory_init(rusm_wasm_instance *inst, uint32_t seg, uint32_t dst, uint32_t src,
+                             uint32_t n);
+uint32_t wasm_op_memory_copy(rusm_wasm_instance *inst, uint32_t dst, uint32_t src, uint32_t n);
+uint32_t wasm_op_memory_fill(rusm_wasm_instance *inst, uint32_t dst, uint32_t val, uint32_t n);
+void wasm_op_data_drop(rusm_wasm_instance *inst, uint32_t seg);
 /* Tables: return a trap kind (OOB_TABLE) or 0, except grow (old size or
 ** -1) and elem_drop.  table.get/set/size and call_indirect's lookup are
 ** inline in compiled code. */
-int32_t wasm_jit_table_grow(rusm_wasm_instance *inst, uint32_t table, void *init, uint32_t delta);
-uint32_t wasm_jit_table_fill(rusm_wasm_instance *inst, uint32_t table, uint32_t i, void *val,
-                             uint32_t n);
-uint32_t wasm_jit_table_copy(rusm_wasm_instance *inst, uint32_t dst_table, uint32_t src_table,
-                             uint32_t dst, uint32_t src, uint32_t n);
-uint32_t wasm_jit_table_init(rusm_wasm_instance *inst, uint32_t table, uint32_t seg, uint32_t dst,
-                             uint32_t src, uint32_t n);
-void wasm_jit_elem_drop(rusm_wasm_instance *inst, uint32_t seg);
+int32_t wasm_op_table_grow(rusm_wasm_instance *inst, uint32_t table, void *init, uint32_t delta);
+uint32_t wasm_op_table_fill(rusm_wasm_instance *inst, uint32_t table, uint32_t i, void *val,
+                            uint32_t n);
+uint32_t wasm_op_table_copy(rusm_wasm_instance *inst, uint32_t dst_table, uint32_t src_table,
+                            uint32_t dst, uint32_t src, uint32_t n);
+uint32_t wasm_op_table_init(rusm_wasm_instance *inst, uint32_t table, uint32_t seg, uint32_t dst,
+                            uint32_t src, uint32_t n);
+void wasm_op_elem_drop(rusm_wasm_instance *inst, uint32_t seg);
 
 /* ------------------------------------------------------------ runtime
 ** Used by the interpreter and exec.c (jit_rt.c). */

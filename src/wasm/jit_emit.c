@@ -1545,16 +1545,16 @@ static void declare_helpers(jmod *j) {
   declare_helper(j, H_OUT_OF_FUEL, (void *)(uintptr_t)wasm_jit_out_of_fuel, L, 1, P);
   declare_helper(j, H_CALL_SLOW, (void *)(uintptr_t)wasm_jit_call_slow, V, 5, P, P, P, P, L);
   declare_helper(j, H_TYPE_EQ, (void *)(uintptr_t)wasm_jit_type_eq, I, 2, P, P);
-  declare_helper(j, H_MEMORY_GROW, (void *)(uintptr_t)wasm_jit_memory_grow, I, 2, P, I);
-  declare_helper(j, H_MEMORY_INIT, (void *)(uintptr_t)wasm_jit_memory_init, I, 5, P, I, I, I, I);
-  declare_helper(j, H_MEMORY_COPY, (void *)(uintptr_t)wasm_jit_memory_copy, I, 4, P, I, I, I);
-  declare_helper(j, H_MEMORY_FILL, (void *)(uintptr_t)wasm_jit_memory_fill, I, 4, P, I, I, I);
-  declare_helper(j, H_DATA_DROP, (void *)(uintptr_t)wasm_jit_data_drop, V, 2, P, I);
-  declare_helper(j, H_TABLE_GROW, (void *)(uintptr_t)wasm_jit_table_grow, I, 4, P, I, P, I);
-  declare_helper(j, H_TABLE_FILL, (void *)(uintptr_t)wasm_jit_table_fill, I, 5, P, I, I, P, I);
-  declare_helper(j, H_TABLE_COPY, (void *)(uintptr_t)wasm_jit_table_copy, I, 6, P, I, I, I, I, I);
-  declare_helper(j, H_TABLE_INIT, (void *)(uintptr_t)wasm_jit_table_init, I, 6, P, I, I, I, I, I);
-  declare_helper(j, H_ELEM_DROP, (void *)(uintptr_t)wasm_jit_elem_drop, V, 2, P, I);
+  declare_helper(j, H_MEMORY_GROW, (void *)(uintptr_t)wasm_op_memory_grow, I, 2, P, I);
+  declare_helper(j, H_MEMORY_INIT, (void *)(uintptr_t)wasm_op_memory_init, I, 5, P, I, I, I, I);
+  declare_helper(j, H_MEMORY_COPY, (void *)(uintptr_t)wasm_op_memory_copy, I, 4, P, I, I, I);
+  declare_helper(j, H_MEMORY_FILL, (void *)(uintptr_t)wasm_op_memory_fill, I, 4, P, I, I, I);
+  declare_helper(j, H_DATA_DROP, (void *)(uintptr_t)wasm_op_data_drop, V, 2, P, I);
+  declare_helper(j, H_TABLE_GROW, (void *)(uintptr_t)wasm_op_table_grow, I, 4, P, I, P, I);
+  declare_helper(j, H_TABLE_FILL, (void *)(uintptr_t)wasm_op_table_fill, I, 5, P, I, I, P, I);
+  declare_helper(j, H_TABLE_COPY, (void *)(uintptr_t)wasm_op_table_copy, I, 6, P, I, I, I, I, I);
+  declare_helper(j, H_TABLE_INIT, (void *)(uintptr_t)wasm_op_table_init, I, 6, P, I, I, I, I, I);
+  declare_helper(j, H_ELEM_DROP, (void *)(uintptr_t)wasm_op_elem_drop, V, 2, P, I);
 }
 
 static LLVMAttributeRef enum_attr(LLVMContextRef ctx, const char *name) {

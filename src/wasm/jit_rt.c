@@ -3,7 +3,7 @@
 ** exec's coroutine, and the helpers compiled code calls to trap, to run
 ** out of fuel, and to call what it cannot call directly (host functions,
 ** interpreted Wasm, slot wrappers).  The memory and table helpers live in
-** jit_ops.c.
+** ops.c.
 **
 ** The coroutine (coro.h) belongs to the root exec and is made on first
 ** use.  Its body runs the interpreter on the root from its saved state
@@ -158,23 +158,13 @@ void wasm_jit_enter(rusm_wasm_exec *e, const wfuncinst *fi, wslot *slots) {
 static void call_host(rusm_wasm_exec *root, rusm_wasm_instance *caller, const wfuncinst *fi,
                       wslot *slots, uint64_t where) {
   pay_unit(root);
-  const wasm_functype *ft = fi->type;
-  uint32_t np = ft->nparams, nr = ft->nresults;
-  rusm_wasm_val args[np ? np : 1], res[nr ? nr : 1];
-  for (uint32_t i = 0; i < np; i++) args[i] = wasm_slot_to_val(slots[i], ft->types[i]);
-  for (uint32_t i = 0; i < nr; i++) {
-    memset(&res[i], 0, sizeof res[i]);
-    res[i].type = (rusm_wasm_valtype)ft->types[np + i];
-  }
-  rusm_wasm_host_status hs = fi->host(fi->env, caller, args, res);
-  if (hs == RUSM_WASM_HOST_OK) {
-    for (uint32_t i = 0; i < nr; i++) slots[i] = wasm_val_to_slot(&res[i]);
-  } else if (hs == RUSM_WASM_HOST_SUSPEND) {
-    root->host_type = ft;
+  rusm_wasm_host_status hs = wasm_host_call(fi, caller, slots);
+  if (hs == RUSM_WASM_HOST_SUSPEND) {
+    root->host_type = fi->type;
     root->host_results = slots;
     root->state = WEXEC_SUSPENDED;
     yield_status(root, RUSM_WASM_SUSPENDED);
-  } else {
+  } else if (hs != RUSM_WASM_HOST_OK) {
     wasm_jit_trap(root, RUSM_WASM_TRAP_HOST, (uint32_t)(where >> 32), (uint32_t)where);
   }
 }

@@ -247,6 +247,9 @@ const void *const *wasm_interp_handlers(void);
 ** nframes call records; false at the limit. */
 bool wasm_exec_grow_stack(rusm_wasm_exec *e, size_t need);
 bool wasm_exec_grow_xframes(rusm_wasm_exec *e);
+/* Calls host function fi from caller's code with its params in slots;
+** results back to slots when it returns RUSM_WASM_HOST_OK. */
+rusm_wasm_host_status wasm_host_call(const wfuncinst *fi, rusm_wasm_instance *caller, wslot *slots);
 /* Prepares e to call fi with the arguments already in stack[0..]. */
 void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi);
 

@@ -10,17 +10,9 @@
 
 #include <rusm/wasm.h>
 
+#include "wasm_check.h"
+
 #include "../../src/wasm/module.h"
-
-static int failures;
-
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                          \
-    }                                                                      \
-  } while (0)
 
 /* ---------------------------------------------------------------- builder */
 

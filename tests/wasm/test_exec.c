@@ -13,6 +13,8 @@
 
 #include <rusm/wasm.h>
 
+#include "wasm_check.h"
+
 #include "test_exec_modules.h"
 
 /* `compiled` as the first argument runs every test on the compiled tier:
@@ -22,20 +24,6 @@ static rusm_wasm_module *load_module(const uint8_t *b, size_t n, rusm_wasm_error
   return rusm_wasm_module_load_tier(b, n, tier, err);
 }
 
-static int failures;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
-
-static rusm_wasm_val I32(int32_t v) { rusm_wasm_val x = {.type = RUSM_WASM_I32}; x.of.i32 = v; return x; }
-static rusm_wasm_val I64(int64_t v) { rusm_wasm_val x = {.type = RUSM_WASM_I64}; x.of.i64 = v; return x; }
-static rusm_wasm_val F32(float v) { rusm_wasm_val x = {.type = RUSM_WASM_F32}; x.of.f32 = v; return x; }
-static rusm_wasm_val F64(double v) { rusm_wasm_val x = {.type = RUSM_WASM_F64}; x.of.f64 = v; return x; }
 
 /* ---------------------------------------------------------------- hosts */
 

@@ -15,20 +15,10 @@
 
 #include <rusm/wasm.h>
 
+#include "wasm_check.h"
+
 #include "test_jit_modules.h"
 
-static int failures;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
-
-static rusm_wasm_val I32(int32_t v) { rusm_wasm_val x = {.type = RUSM_WASM_I32}; x.of.i32 = v; return x; }
-static rusm_wasm_val I64(int64_t v) { rusm_wasm_val x = {.type = RUSM_WASM_I64}; x.of.i64 = v; return x; }
 /* The same as initializers of the case tables (floats by their bits). */
 #define VI32(v) {.type = RUSM_WASM_I32, .of.i32 = (int32_t)(v)}
 #define VI64(v) {.type = RUSM_WASM_I64, .of.i64 = (int64_t)(v)}

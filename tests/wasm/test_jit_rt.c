@@ -25,20 +25,11 @@
 
 #include <rusm/wasm.h>
 
+#include "wasm_check.h"
+
 #include "jit.h"
 #include "rt.h"
 
-static int failures;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
-
-static rusm_wasm_val I32(int32_t v) { rusm_wasm_val x = {.type = RUSM_WASM_I32}; x.of.i32 = v; return x; }
 
 /* ---------------------------------------------------------------- modules
 ** Assembled with wabt's wat2wasm.
