@@ -93,20 +93,45 @@ void rusm_wasm_module_free(rusm_wasm_module *m);
 /* How a module's functions run.  INTERP: the interpreter (instant to load,
 ** about 5x native time).  COMPILED: every function is compiled to native
 ** code through LLVM when the module is loaded (milliseconds per module,
-** near native speed).  Both tiers keep the same semantics: fuel, host
-** suspension, traps and their locations, limits; modules of both tiers
-** may import from each other and share tables.  Compiled code runs on a
-** coroutine stack the exec owns (reserved once, 64 MiB of address space,
-** committed as used), so a paused compiled call holds that stack. */
+** near native speed).  AUTO: loads like INTERP; once the module's execs
+** have spent RUSM_WASM_TIERUP_FUEL units of fuel (see
+** rusm_wasm_module_set_tierup_fuel), a thread of the module compiles it
+** and its instances, running ones included, switch to the native code as
+** rusm_wasm_module_compile describes.  All tiers keep the same semantics:
+** fuel, host suspension, traps and their locations, limits; modules of
+** any tiers may import from each other and share tables.  Compiled code
+** runs on a coroutine stack the exec owns (reserved once, 64 MiB of
+** address space, committed as used), so a paused compiled call holds
+** that stack. */
 typedef enum rusm_wasm_tier {
   RUSM_WASM_TIER_INTERP = 0,
-  RUSM_WASM_TIER_COMPILED = 1
+  RUSM_WASM_TIER_COMPILED = 1,
+  RUSM_WASM_TIER_AUTO = 2
 } rusm_wasm_tier;
+/* AUTO's default threshold: a few tens of milliseconds of interpretation,
+** about what compiling a small module costs. */
+#define RUSM_WASM_TIERUP_FUEL ((uint64_t)1 << 22)
 /* As rusm_wasm_module_load, choosing the tier. Caller frees with
-** rusm_wasm_module_free. A failure to compile is RUSM_WASM_ERR_RESOURCE. */
+** rusm_wasm_module_free (which waits for a compile AUTO started). A
+** failure to compile at load is RUSM_WASM_ERR_RESOURCE; AUTO's background
+** compile failing leaves the module on the interpreter. */
 rusm_wasm_module *rusm_wasm_module_load_tier(const uint8_t *bytes, size_t len,
                                              rusm_wasm_tier tier, rusm_wasm_error *err);
+/* The tier running m's functions now: COMPILED once m is compiled (at
+** load or by a tier-up), else INTERP. */
 rusm_wasm_tier rusm_wasm_module_tier(const rusm_wasm_module *m);
+/* Tier-up: compiles m now, on the calling thread (or waits for the
+** compile AUTO started), and switches its instances, live ones included,
+** to the native code: every call that starts afterwards runs compiled; a
+** call already running on the interpreter finishes there (there is no
+** on-stack replacement).  Safe while m's instances run on other threads.
+** Returns 0 (also when m is compiled already), or -1 with *err
+** (RUSM_WASM_ERR_RESOURCE) if compiling fails; m then stays on the
+** interpreter. */
+int rusm_wasm_module_compile(rusm_wasm_module *m, rusm_wasm_error *err);
+/* AUTO: the fuel m's execs spend on the interpreter before it compiles
+** (0: at the end of the first run slice). No effect on other tiers. */
+void rusm_wasm_module_set_tierup_fuel(rusm_wasm_module *m, uint64_t fuel);
 
 /* ---------------------------------------------------------------- linking */
 

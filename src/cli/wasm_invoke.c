@@ -20,14 +20,16 @@
 
 void cli_wasm_invoke_usage(FILE *out) {
   fprintf(out,
-          "usage: rusm wasm invoke [--tier interp|compiled] FILE.wasm NAME [ARGS...]\n"
+          "usage: rusm wasm invoke [--tier interp|compiled|auto] FILE.wasm NAME [ARGS...]\n"
           "  Instantiates FILE.wasm (which must have no imports) and calls its\n"
           "  exported function NAME. ARGS are parsed by the function's signature:\n"
           "  i32/i64 in decimal (signed or unsigned) or 0x hex; f32/f64 in\n"
           "  decimal or hex float, inf, -inf, nan. Each result is printed on its\n"
           "  own line (integers as signed decimal, floats round-trippably).\n"
-          "  --tier compiled compiles the module to native code with LLVM first\n"
-          "  (the default, interp, runs it in the interpreter).\n"
+          "  --tier compiled compiles the module to native code with LLVM first;\n"
+          "  auto starts in the interpreter and compiles on a second thread once\n"
+          "  the call has run a while (functions called after that run compiled);\n"
+          "  the default, interp, runs it in the interpreter.\n"
           "  Exit status: 0 ok, 1 trap (kind on stderr), 2 malformed, invalid or\n"
           "  unlinkable module, 64 usage error, 66 unreadable file.\n");
 }
@@ -222,8 +224,10 @@ int cli_wasm_invoke(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "--tier") == 0) {
     if (strcmp(argv[2], "compiled") == 0) {
       tier = RUSM_WASM_TIER_COMPILED;
+    } else if (strcmp(argv[2], "auto") == 0) {
+      tier = RUSM_WASM_TIER_AUTO;
     } else if (strcmp(argv[2], "interp") != 0) {
-      fprintf(stderr, "rusm: unknown tier \"%s\" (interp or compiled)\n", argv[2]);
+      fprintf(stderr, "rusm: unknown tier \"%s\" (interp, compiled or auto)\n", argv[2]);
       return CLI_USAGE;
     }
     argc -= 2;

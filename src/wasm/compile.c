@@ -2827,6 +2827,7 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
     wf->offmap = malloc((c.noff ? c.noff : 1) * 2 * sizeof(uint32_t));
     if (!wf->code || !wf->offmap) { ok = false; wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory"); break; }
     memcpy(wf->code, c.code, c.ncode * sizeof(wcell));
+    wf->entry = wf->code;
     memcpy(wf->offmap, c.offmap, c.noff * 2 * sizeof(uint32_t));
     wf->noffmap = c.noff;
     wf->ncode = c.ncode;

@@ -160,7 +160,7 @@ int rusm_wasm_exec_call(rusm_wasm_exec *e, const char *name, const rusm_wasm_val
   for (size_t i = 0; i < nargs; i++) e->stack[i] = wasm_val_to_slot(&args[i]);
   wasm_exec_enter(e, x.func);
   /* A compiled target: straight to the coroutine. */
-  if (x.func->jit_slot) e->use_coro = true;
+  if (WFI_SLOT(x.func)) e->use_coro = true;
   return 0;
 }
 
@@ -181,11 +181,25 @@ rusm_wasm_status rusm_wasm_exec_run(rusm_wasm_exec *e, uint64_t fuel) {
   case WEXEC_READY:
   case WEXEC_PAUSED: {
     int64_t budget = fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
-    e->fuel_left = budget;
+    int64_t left = budget;
+    rusm_wasm_status st;
     e->running = true;
-    rusm_wasm_status st = run_root(e);
+    for (;;) {
+      /* A module loaded with RUSM_WASM_TIER_AUTO counts the fuel its
+      ** execs spend until it is hot (tier.c): the run goes in slices that
+      ** end at its threshold, which is invisible to the caller (running
+      ** out of fuel and running again is exact). */
+      int64_t watch = wasm_tier_slice(e->inst->m);
+      int64_t slice = watch > 0 && watch < left ? watch : left;
+      e->fuel_left = slice;
+      st = run_root(e);
+      int64_t spent = slice - e->fuel_left;
+      left -= spent;
+      if (watch > 0) wasm_tier_spent(e->inst->m, spent);
+      if (st != RUSM_WASM_OUT_OF_FUEL || slice == left + spent) break;
+    }
     e->running = false;
-    e->fuel_used += (uint64_t)(budget - e->fuel_left);
+    e->fuel_used += (uint64_t)(budget - left);
     return st;
   }
   case WEXEC_SUSPENDED:

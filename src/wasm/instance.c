@@ -102,6 +102,7 @@ static bool host_sig_match(const rusm_wasm_functype *hs, const wasm_functype *ft
 void rusm_wasm_instance_free(rusm_wasm_instance *inst) {
   if (!inst) return;
   const wasm_module *m = inst->m;
+  if (inst->tier_listed) wasm_tier_detach(inst);
   if (inst->own_tables)
     for (uint32_t i = m->num_imported_tables; i < m->ntables; i++) free(inst->own_tables[i].elems);
   if (inst->own_mem) {
@@ -184,7 +185,7 @@ static bool run_start(rusm_wasm_instance *inst, wfuncinst *f, rusm_wasm_error *e
     return false;
   }
   wasm_exec_enter(e, f);
-  if (f->jit_slot) e->use_coro = true;
+  if (WFI_SLOT(f)) e->use_coro = true;
   rusm_wasm_status st = rusm_wasm_exec_run(e, RUSM_WASM_FUEL_UNLIMITED);
   bool ok = st == RUSM_WASM_RETURNED;
   if (!ok) {
@@ -226,9 +227,10 @@ rusm_wasm_instance *rusm_wasm_instantiate(const rusm_wasm_module *m, rusm_wasm_l
     f->pub = c->pub[t];
     f->type_hash = c->type_hash[t];
     f->inst = inst;
-    if (m->jit) {
-      /* Compiled tier: no interpreter code, so the interpreter takes
-      ** its bridge into native code (jit_rt.c) when it calls one. */
+    if (m->tier == RUSM_WASM_TIER_COMPILED) {
+      /* Compiled at load: no interpreter code, so the interpreter takes
+      ** its bridge into native code (jit_rt.c) when it calls one.  (A
+      ** module that may tier up later is switched by wasm_tier_attach.) */
       f->jit_native = wasm_jit_native(m->jit, i);
       f->jit_slot = (void (*)(rusm_wasm_exec *, rusm_wasm_instance *, wslot *))wasm_jit_slot(m->jit, i);
     } else {
@@ -236,6 +238,7 @@ rusm_wasm_instance *rusm_wasm_instantiate(const rusm_wasm_module *m, rusm_wasm_l
     }
     inst->funcs[i] = f;
   }
+  if (m->tier != RUSM_WASM_TIER_COMPILED && !wasm_tier_attach(inst)) goto oom;
   for (uint32_t i = m->num_imported_tables; i < m->ntables; i++) {
     wtable *t = &inst->own_tables[i];
     const wasm_tabletype *tt = &m->tables[i];

@@ -84,7 +84,7 @@
     fr->fp = fp;                                                               \
     zero;                                                                      \
     fp = cfp;                                                                  \
-    pc = f->code;                                                              \
+    pc = WFUNC_ENTRY(f);                                                       \
     NEXT();                                                                    \
   } while (0)
 
@@ -306,7 +306,7 @@ call_fi: {
   fr->fp = fp;
   ZERO_LOCALS(nfp, f);
   fp = nfp;
-  pc = f->code;
+  pc = WFUNC_ENTRY(f);
   NEXT();
 }
 call_native: {
@@ -351,6 +351,27 @@ call_native: {
   pc = retpc;
   RELOAD();   /* the callee may have grown the memory */
   NEXT();
+}
+L_jit_entry: {
+  /* The entry stub of a function whose module tiered up (tier.c) after
+  ** its caller started: [h][-][slot wrapper].  The frame is pushed and
+  ** the call charged, so run the native code on the frame and return.
+  ** Off the coroutine: stop here, keeping the unit, for exec_run to run
+  ** this stub again on the coroutine. */
+  if (!e->root->on_coro) {
+    status = WASM_NEED_CORO;
+    goto leave;
+  }
+  REFUND();   /* the native function charges its own unit */
+  e->pc = pc;
+  e->fp_off = (size_t)(fp - e->stack);
+  e->nframes = (size_t)((wframe *)e->stack_end - fr);
+  e->cur = inst;
+  e->root->fuel_left = fuel;
+  ((void (*)(rusm_wasm_exec *, rusm_wasm_instance *, wslot *))pc[2].ptr)(e->root, inst, fp);
+  fuel = e->root->fuel_left;
+  RELOAD();
+  goto L_return;
 }
 grow_call: {
   /* Out of line, so that the calls keep nothing alive for it: grows the

@@ -804,7 +804,11 @@ static void call_through(jfn *f, LLVMValueRef fi, uint32_t tidx, const wasm_func
   uint32_t nr = t->nresults;
   LLVMValueRef rn[nr ? nr : 1], rs[nr ? nr : 1];
   fuel_spill(f);
+  /* Atomic (a plain load on x86-64): a tier-up on another thread may set
+  ** it while this runs (tier.c). */
   LLVMValueRef nat = ld_rt(f, f->j->ptr, fi, offsetof(wfuncinst, jit_native));
+  LLVMSetOrdering(nat, LLVMAtomicOrderingMonotonic);
+  LLVMSetAlignment(nat, sizeof(void *));
   LLVMBasicBlockRef bn = new_bb(f), bs = new_bb(f), join = new_bb(f);
   LLVMBuildCondBr(f->b, LLVMBuildIsNotNull(f->b, nat, ""), bn, bs);
 

@@ -150,7 +150,7 @@ uint32_t wasm_jit_type_eq(const wfuncinst *g, const wasm_functype *want) {
 }
 
 void wasm_jit_enter(rusm_wasm_exec *e, const wfuncinst *fi, wslot *slots) {
-  fi->jit_slot(e->root, fi->inst, slots);
+  WFI_SLOT(fi)(e->root, fi->inst, slots);
 }
 
 /* A host function: values in, values out (or a trap, or a suspension
@@ -223,10 +223,13 @@ static void call_interp(rusm_wasm_exec *root, const wfuncinst *fi, wslot *slots,
 
 void wasm_jit_call_slow(rusm_wasm_exec *root, rusm_wasm_instance *caller, const wfuncinst *fi,
                         wslot *slots, uint64_t where) {
+  /* Native code first: a function whose module tiered up keeps its
+  ** interpreter code too. */
+  void (*slot)(rusm_wasm_exec *, rusm_wasm_instance *, wslot *) = WFI_SLOT(fi);
   if (fi->host)
     call_host(root, caller, fi, slots, where);
-  else if (fi->code)
-    call_interp(root, fi, slots, where);
+  else if (slot)
+    slot(root, fi->inst, slots);
   else
-    fi->jit_slot(root, fi->inst, slots);
+    call_interp(root, fi, slots, where);
 }

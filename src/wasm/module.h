@@ -147,10 +147,15 @@ struct rusm_wasm_module {
   void *compiled;
   void (*compiled_free)(void *compiled);
   /* The compiled tier (jit.c): the tier asked for at load, and the native
-  ** code, made at load for RUSM_WASM_TIER_COMPILED; jit_free(jit) frees it. */
+  ** code, made at load for RUSM_WASM_TIER_COMPILED or by a later tier-up
+  ** (then published atomically: read with acquire); jit_free(jit) frees
+  ** it.  tierup is tier.c's state for switching tiers (freed first, by
+  ** tierup_free, which waits for a compile under way). */
   uint8_t tier;              /* rusm_wasm_tier */
   void *jit;
   void (*jit_free)(void *jit);
+  void *tierup;
+  void (*tierup_free)(void *tierup);
 };
 
 #endif

@@ -45,6 +45,10 @@ typedef union wcell {
 /* A translated function, shared by every instance of its module. */
 typedef struct wfunc {
   wcell *code;
+  /* Where calls enter: code, until the module tiers up (tier.c) and a
+  ** stub that runs the function's native code replaces it.  Read it with
+  ** WFUNC_ENTRY: another thread may switch it while instances run. */
+  const wcell *entry;
   uint32_t ncode;
   uint32_t index;            /* in the module's function space */
   uint32_t nparams, nresults;
@@ -61,6 +65,8 @@ typedef struct wfunc {
   uint32_t *offmap;
   uint32_t noffmap;
 } wfunc;
+
+#define WFUNC_ENTRY(f) __atomic_load_n(&(f)->entry, __ATOMIC_ACQUIRE)
 
 /* The translation of a whole module (hangs on wasm_module.compiled). */
 typedef struct wcompiled {
@@ -86,10 +92,15 @@ typedef struct wfuncinst {
   rusm_wasm_host_fn host;    /* host functions */
   void *env;
   /* Functions of a module loaded with RUSM_WASM_TIER_COMPILED (code and
-  ** host are NULL): the native entry and the slot wrapper (see jit.h). */
+  ** host are NULL): the native entry and the slot wrapper (see jit.h).
+  ** A module that tiers up later (tier.c) sets them in its live instances
+  ** while those may run, keeping code: read them with WFI_NATIVE/WFI_SLOT. */
   void *jit_native;
   void (*jit_slot)(struct rusm_wasm_exec *root, struct rusm_wasm_instance *inst, wslot *slots);
 } wfuncinst;
+
+#define WFI_NATIVE(fi) __atomic_load_n(&(fi)->jit_native, __ATOMIC_ACQUIRE)
+#define WFI_SLOT(fi) __atomic_load_n(&(fi)->jit_slot, __ATOMIC_ACQUIRE)
 
 typedef struct wtable {
   void **elems;              /* wfuncinst* or externref; NULL = null */
@@ -119,6 +130,10 @@ struct rusm_wasm_instance {
   uint8_t *elem_dropped;     /* per element segment */
   uint8_t *data_dropped;     /* per data segment */
   wasm_memory no_mem;
+  /* In the list of its module's live instances (tier.c), which a tier-up
+  ** switches to native code. */
+  struct rusm_wasm_instance *tier_prev, *tier_next;
+  bool tier_listed;
 };
 
 /* Something an import resolves to (linker.c, instance exports). */
@@ -259,6 +274,17 @@ void wasm_exec_enter(rusm_wasm_exec *e, const wfuncinst *fi);
 ** coroutine and the sub execs (exec_free). */
 rusm_wasm_status wasm_jit_run_on_coro(rusm_wasm_exec *e);
 void wasm_jit_release(rusm_wasm_exec *e);
+
+/* tier.c: a module of the interpreter switching to native code.
+** Instances join the module's list when made (false: out of memory) and
+** leave it when freed; an instance made after the switch gets the native
+** code directly.  exec_run asks how much fuel may run before the module
+** of an AUTO load has spent its threshold (0: not watching, run freely)
+** and reports what a slice spent, which starts the compile when due. */
+bool wasm_tier_attach(rusm_wasm_instance *inst);
+void wasm_tier_detach(rusm_wasm_instance *inst);
+int64_t wasm_tier_slice(const wasm_module *m);
+void wasm_tier_spent(const wasm_module *m, int64_t fuel);
 
 /* instance.c */
 void wasm_set_err(rusm_wasm_error *err, rusm_wasm_error_kind kind, const char *fmt, ...)

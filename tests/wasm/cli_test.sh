@@ -29,7 +29,27 @@ WAT
 cat > "$OUT/imports.wat" <<'WAT'
 (module (import "env" "f" (func)) (func (export "g")))
 WAT
+# A call long enough for --tier auto to compile the module while it runs
+# (the default threshold is 2^22 fuel units; spin(n) spends about n):
+# the loop stays interpreted, the calls of $mix after the switch run
+# compiled, and $mix traps at iteration k (k >= n: never).
+cat > "$OUT/hot.wat" <<'WAT'
+(module
+  (func $mix (param $acc i32) (param $i i32) (param $k i32) (result i32)
+    (if (i32.eq (local.get $i) (local.get $k)) (then unreachable))
+    (i32.add (i32.rotl (local.get $acc) (i32.const 7)) (i32.mul (local.get $i) (i32.const 0x9e3779b1))))
+  (func (export "spin") (param $n i32) (param $k i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (call $mix (local.get $acc) (local.get $i) (local.get $k)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $acc)))
+WAT
 "$WAT2WASM" "$OUT/ok.wat" -o "$OUT/ok.wasm" || exit 1
+"$WAT2WASM" "$OUT/hot.wat" -o "$OUT/hot.wasm" || exit 1
 "$WAT2WASM" --no-check "$OUT/invalid.wat" -o "$OUT/invalid.wasm" || exit 1
 "$WAT2WASM" "$OUT/imports.wat" -o "$OUT/imports.wasm" || exit 1
 printf 'this is not wasm' > "$OUT/malformed.wasm"
@@ -104,6 +124,16 @@ check c-ovf-trap   1 ""           "^trap: integer overflow$" -- wasm invoke --ti
 check c-unreachable 1 ""          "^trap: unreachable" -- wasm invoke --tier compiled "$W" boom
 check c-invalid    2 ""           "invalid module: .*type mismatch" -- wasm invoke --tier compiled "$OUT/invalid.wasm" f
 check c-bad-tier   64 ""          "unknown tier" -- wasm invoke --tier fast "$W" add 2 3
+# --tier auto switches in the middle of the call and changes nothing: the
+# same result as the interpreter, and a trap after the switch in the same
+# place (the trap line names the function and offset).
+H="$OUT/hot.wasm"
+check a-add        0 "5"          "" -- wasm invoke --tier auto "$W" add 2 3
+want_spin=$("$RUSM" wasm invoke "$H" spin 9000000 -1)
+check a-spin       0 "$want_spin" "" -- wasm invoke --tier auto "$H" spin 9000000 -1
+"$RUSM" wasm invoke "$H" spin 9000000 8500000 2> "$OUT/want_trap"
+want_trap=$(cat "$OUT/want_trap")
+check a-trap       1 ""           "^$want_trap\$" -- wasm invoke --tier auto "$H" spin 9000000 8500000
 # --help goes to stdout with status 0; only its first line is compared.
 checks=$((checks + 1))
 if "$RUSM" --help | grep -q '^usage: rusm COMMAND' && "$RUSM" wasm --help | grep -q 'rusm wasm invoke'; then

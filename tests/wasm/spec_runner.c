@@ -4,7 +4,7 @@
 ** RUSM's engine through its public API (rusm/wasm.h) only.
 **
 **   wasm_spec_runner [--verbose] [--no-fork] [--fuel-chunk N] [--suspend]
-**                    [--timeout S] FILE.json...
+**                    [--tier interp|compiled|auto|switch] [--timeout S] FILE.json...
 **
 ** --fuel-chunk N runs every call N fuel units at a time (resuming after each
 ** OUT_OF_FUEL); --suspend makes the spectest print* functions suspend the
@@ -64,8 +64,15 @@ typedef struct counts {
 static bool opt_verbose;
 static bool opt_fork = true;
 static bool opt_suspend;
-/* --tier compiled: every module of the file is loaded for the compiled tier. */
+/* --tier compiled: every module of the file is loaded for the compiled tier.
+** --tier auto: for AUTO with a threshold of 0, so each module compiles on
+** its own thread as soon as it has run, while its calls go on (which of
+** them still interpret depends on timing; the results must not).
+** --tier switch: for the interpreter, and rusm_wasm_module_compile runs
+** at a call's first preemption (with --fuel-chunk): the module switches
+** tiers in the middle of that call, at a known point. */
 static rusm_wasm_tier opt_tier = RUSM_WASM_TIER_INTERP;
+static bool opt_switch;
 static uint64_t opt_fuel_chunk = UINT64_C(1) << 26;
 static unsigned opt_timeout = 300;
 /* A call that burns this much fuel is a hang, not a result. */
@@ -344,6 +351,7 @@ static rusm_wasm_module *load_module(file_state *st, json_t *cmd, rusm_wasm_erro
   *io = false;
   rusm_wasm_module *m = rusm_wasm_module_load_tier(bytes, len, opt_tier, err);
   free(bytes);
+  if (m && opt_tier == RUSM_WASM_TIER_AUTO) rusm_wasm_module_set_tierup_fuel(m, 0);
   return m;
 }
 
@@ -512,6 +520,14 @@ static void run_action(file_state *st, json_t *action, outcome *o) {
       continue;
     }
     if (s != RUSM_WASM_OUT_OF_FUEL) break;
+    if (opt_switch && rusm_wasm_module_tier(r->mod) != RUSM_WASM_TIER_COMPILED &&
+        rusm_wasm_module_compile(r->mod, &err) != 0) {
+      spec_host_allow_suspend(false);
+      snprintf(o->why, sizeof o->why, "tier-up failed: %s", err.message);
+      rusm_wasm_exec_free(r->exec);
+      r->exec = NULL;
+      return;
+    }
     st->c->preemptions++;
     spent += opt_fuel_chunk;
     if (spent >= FUEL_CAP) {
@@ -836,7 +852,7 @@ static void run_file(const char *path, counts *c) {
 static void usage(void) {
   fprintf(stderr,
           "usage: wasm_spec_runner [--verbose] [--no-fork] [--fuel-chunk N] [--suspend] "
-          "[--tier interp|compiled] "
+          "[--tier interp|compiled|auto|switch] "
           "[--timeout SECONDS] FILE.json...\n");
   exit(64);
 }
@@ -902,6 +918,8 @@ int main(int argc, char **argv) {
       const char *t = argv[++first];
       if (strcmp(t, "compiled") == 0) opt_tier = RUSM_WASM_TIER_COMPILED;
       else if (strcmp(t, "interp") == 0) opt_tier = RUSM_WASM_TIER_INTERP;
+      else if (strcmp(t, "auto") == 0) opt_tier = RUSM_WASM_TIER_AUTO;
+      else if (strcmp(t, "switch") == 0) opt_switch = true;
       else usage();
     } else if (strcmp(a, "--timeout") == 0 && first + 1 < argc) {
       opt_timeout = (unsigned)strtoul(argv[++first], NULL, 0);
