@@ -18,6 +18,14 @@
 #                tier (guest.*.compiled_x_native); compiled_load_ms is the
 #                load, i.e. decode + validate + LLVM compile; fuel in slices
 #                against the no-fuel build (fuel_overhead_pct.compiled)
+#   auto         the same driver, loaded with RUSM_WASM_TIER_AUTO: the
+#                interpreter until the module has spent 2^22 fuel units,
+#                then compiled on a second thread; calls already running
+#                finish on the interpreter (no on-stack replacement), so
+#                the first call's loop in run() stays interpreted:
+#                guest.*.auto_x_native is the median call like the others,
+#                guest.*.auto_first_x_native the first one alone, compile
+#                thread's CPU time included
 #   v8           node --no-liftoff (the optimizing tier: the figure quoted
 #                as v8_x_native) and node's default tiering
 #                (v8_default_x_native), both with --no-concurrent-marking,
@@ -108,7 +116,7 @@ build_kernel() { # $1 kernel; builds native_$1, $1.wasm, $1_interp_NI.wasm
   fi
 }
 
-declare -A X_OURS=() X_V8=() X_V8D=() X_INT=() FUEL_RATIO=() FUEL_SLICING=() X_COMP=() LOAD_MS=() FUEL_RATIO_C=()
+declare -A X_OURS=() X_V8=() X_V8D=() X_INT=() FUEL_RATIO=() FUEL_SLICING=() X_COMP=() LOAD_MS=() FUEL_RATIO_C=() X_AUTO=() X_AUTO1=()
 have_ours=1
 if [[ ! -x $GUEST ]]; then
   have_ours=0
@@ -186,6 +194,17 @@ if (( do_guest || do_fuel )); then
         echo "guest.$k.compiled_x_native: ${X_COMP[$k]}"
         echo "guest.$k.compiled_load_ms: ${LOAD_MS[$k]} ms"
       fi
+      # tier-up: the interpreter, then the compiled tier while running
+      if (( do_guest )) && o=$(run_ours "$k" 0 "$GUEST" auto); then
+        if check "ours auto $k" "$nat_sum" "$(field checksum <<<"$o")"; then
+          X_AUTO[$k]=$(ratio "$(field ns <<<"$o")" "$nat_ns")
+          X_AUTO1[$k]=$(ratio "$(field first_ns <<<"$o")" "$nat_ns")
+          echo "guest.$k.auto_x_native: ${X_AUTO[$k]}"
+          echo "guest.$k.auto_first_x_native: ${X_AUTO1[$k]}"
+        fi
+      elif (( do_guest )); then
+        fail=1
+      fi
     fi
     (( do_guest )) || continue
     # V8: optimizing tier (quoted) and default tiering
@@ -225,7 +244,7 @@ geomean() { # values as args
 }
 if (( geomeans )); then
   nk=${#selected[@]}
-  for pair in "x_native:X_OURS" "compiled_x_native:X_COMP" "v8_x_native:X_V8" "v8_default_x_native:X_V8D" "wasm_interp_x_native:X_INT"; do
+  for pair in "x_native:X_OURS" "compiled_x_native:X_COMP" "auto_x_native:X_AUTO" "auto_first_x_native:X_AUTO1" "v8_x_native:X_V8" "v8_default_x_native:X_V8D" "wasm_interp_x_native:X_INT"; do
     name=${pair%%:*}; declare -n arr=${pair#*:}
     if (( ${#arr[@]} )); then
       (( ${#arr[@]} < nk )) && note "guest_geomean.$name is over ${#arr[@]} of $nk kernels"

@@ -121,6 +121,11 @@ typedef struct cc {
   uint32_t nfix, capfix;
   uint32_t *tg;              /* cells holding a code index to turn into a pointer */
   uint32_t ntg, captg;
+  /* Loops where a tier-up may enter native code (on-stack replacement,
+  ** tier.c): pairs of the loop's module offset and its label's code
+  ** index, for loops entered with an empty operand stack. */
+  uint32_t *loops;
+  uint32_t nloops, caploops;
   uint32_t *offmap;          /* pairs: code index, module offset */
   uint32_t noff, capoff;
   uint32_t nl;
@@ -2100,7 +2105,7 @@ static bool compile_body(cc *c, uint32_t fidx) {
   c->kbase = ft->nparams + f->nlocals;
   c->nl = c->kbase + (c->kuse ? c->nk : 0);
   c->loop_depth = 0;
-  c->ncode = c->nst = c->max_h = c->nctl = c->nfix = c->ntg = c->noff = 0;
+  c->ncode = c->nst = c->max_h = c->nctl = c->nfix = c->ntg = c->noff = c->nloops = 0;
   c->last_label = 0;
   c->dst_at = c->cmp_at = c->tee_at = NONE;
   c->dst_end = NONE;
@@ -2175,6 +2180,16 @@ static bool compile_body(cc *c, uint32_t fidx) {
         c->seen_loop = true;
         c->loop_depth++;
         n->label = c->ncode;
+        /* Every local is in its slot here (materialize_all), so native
+        ** code can take over at this label.  Nested loops that start
+        ** together share it: the outer one stands for both. */
+        if (np == 0 && c->nst == 0 && c->nloops < WFUNC_MAX_OSR &&
+            (!c->nloops || c->loops[2 * c->nloops - 1] != c->ncode) &&
+            GROW(c, loops, nloops, caploops, 2 * (c->nloops + 1))) {
+          c->loops[2 * c->nloops] = c->op_off;
+          c->loops[2 * c->nloops + 1] = c->ncode;
+          c->nloops++;
+        }
         /* No instruction: every branch back here charges fuel itself. */
       }
       break;
@@ -2732,12 +2747,38 @@ uint64_t wasm_functype_hash(const wasm_functype *t) {
   return h;
 }
 
+/* Keeps the loops native code may enter (cc.loops) and the branches that
+** go back to them: the cells a tier-up redirects (tier.c).  Before the
+** targets become pointers. */
+static bool record_osr(wfunc *wf, const cc *c) {
+  if (!c->nloops) return true;
+  uint32_t nb = 0;
+  for (uint32_t t = 0; t < c->ntg; t++)
+    for (uint32_t k = 0; k < c->nloops; k++)
+      if (wf->code[c->tg[t]].u64 == c->loops[2 * k + 1]) nb++;
+  wf->osr = malloc(2 * c->nloops * sizeof *wf->osr);
+  wf->osr_backs = malloc((nb ? 2 * nb : 1) * sizeof *wf->osr_backs);
+  if (!wf->osr || !wf->osr_backs) return false;
+  memcpy(wf->osr, c->loops, 2 * c->nloops * sizeof *wf->osr);
+  wf->nosr = c->nloops;
+  for (uint32_t t = 0; t < c->ntg; t++)
+    for (uint32_t k = 0; k < c->nloops; k++)
+      if (wf->code[c->tg[t]].u64 == c->loops[2 * k + 1]) {
+        wf->osr_backs[2 * wf->nosr_backs] = c->tg[t];
+        wf->osr_backs[2 * wf->nosr_backs + 1] = k;
+        wf->nosr_backs++;
+      }
+  return true;
+}
+
 static void compiled_free(void *p) {
   wcompiled *comp = p;
   if (!comp) return;
   for (uint32_t i = 0; i < comp->nfuncs; i++) {
     free(comp->funcs[i].code);
     free(comp->funcs[i].offmap);
+    free(comp->funcs[i].osr);
+    free(comp->funcs[i].osr_backs);
   }
   free(comp->funcs);
   free(comp->canon);
@@ -2831,6 +2872,7 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
     memcpy(wf->offmap, c.offmap, c.noff * 2 * sizeof(uint32_t));
     wf->noffmap = c.noff;
     wf->ncode = c.ncode;
+    if (!record_osr(wf, &c)) { ok = false; wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory"); break; }
     for (uint32_t t = 0; t < c.ntg; t++) wf->code[c.tg[t]].tgt = wf->code + wf->code[c.tg[t]].u64;
     uint32_t fs = c.nl + c.max_h + 2;
     if (fs < wf->nresults) fs = wf->nresults;
@@ -2866,6 +2908,7 @@ static wcompiled *compile_module(const wasm_module *m, rusm_wasm_error *err) {
   free(c.ctl);
   free(c.fix);
   free(c.tg);
+  free(c.loops);
   free(c.offmap);
   free(c.zero);
   free(c.narrow);

@@ -25,7 +25,10 @@
 ** Compiled functions (jit.h; fi->code == NULL, fi->jit_slot set) are
 ** called from call_fi's cold path: on the root's coroutine directly
 ** (wasm_jit_enter), otherwise the run stops in front of the call with
-** WASM_NEED_CORO and exec_run runs it again on the coroutine.
+** WASM_NEED_CORO and exec_run runs it again on the coroutine.  Functions
+** whose module tiered up while this code ran (tier.c) are entered as
+** usual, through wfunc.entry, which is then a stub (L_jit_entry) that
+** runs the native code on the frame just pushed.
 */
 #include <math.h>
 #include <stdlib.h>
@@ -53,6 +56,9 @@
 #define A(i) (pc[1 + (i) / 2].u32[(i) % 2])
 #define S(i) fp[A(i)]
 #define NEXT() goto *pc->h
+/* A branch target: a tier-up (tier.c) may redirect it while this runs
+** (an acquire load is a plain load on x86-64). */
+#define TGT(cell) __atomic_load_n(&(cell).tgt, __ATOMIC_ACQUIRE)
 #define DISPATCH(n) do { pc += (n); NEXT(); } while (0)
 #define TRAP(k) do { trapk = (k); goto do_trap; } while (0)
 
@@ -170,19 +176,19 @@ L_loop_head:
   CHARGE();
   DISPATCH(1);
 L_br:
-  pc = pc[1].tgt;
+  pc = TGT(pc[1]);
   NEXT();
 L_br_if_nz:
-  if (S(0).u32) { pc = pc[2].tgt; NEXT(); }
+  if (S(0).u32) { pc = TGT(pc[2]); NEXT(); }
   DISPATCH(3);
 L_br_if_z:
-  if (!S(0).u32) { pc = pc[2].tgt; NEXT(); }
+  if (!S(0).u32) { pc = TGT(pc[2]); NEXT(); }
   DISPATCH(3);
 L_br_if_nz64:
-  if (S(0).u64) { pc = pc[2].tgt; NEXT(); }
+  if (S(0).u64) { pc = TGT(pc[2]); NEXT(); }
   DISPATCH(3);
 L_br_if_z64:
-  if (!S(0).u64) { pc = pc[2].tgt; NEXT(); }
+  if (!S(0).u64) { pc = TGT(pc[2]); NEXT(); }
   DISPATCH(3);
   /* Backward branches: charge one unit per iteration.  Out of fuel, stop
   ** at the target with the charge owed: the next run pays it first. */
@@ -192,19 +198,19 @@ L_br_if_z64:
 #define BACK() do { if (UNLIKELY(--fuel < 0)) { fuel = 0; goto out_of_fuel_back; } NEXT(); } while (0)
 #endif
 L_br_back:
-  pc = pc[1].tgt;
+  pc = TGT(pc[1]);
   BACK();
 L_br_if_nz_back:
-  if (S(0).u32) { pc = pc[2].tgt; BACK(); }
+  if (S(0).u32) { pc = TGT(pc[2]); BACK(); }
   DISPATCH(3);
 L_br_if_z_back:
-  if (!S(0).u32) { pc = pc[2].tgt; BACK(); }
+  if (!S(0).u32) { pc = TGT(pc[2]); BACK(); }
   DISPATCH(3);
 L_br_if_nz64_back:
-  if (S(0).u64) { pc = pc[2].tgt; BACK(); }
+  if (S(0).u64) { pc = TGT(pc[2]); BACK(); }
   DISPATCH(3);
 L_br_if_z64_back:
-  if (!S(0).u64) { pc = pc[2].tgt; BACK(); }
+  if (!S(0).u64) { pc = TGT(pc[2]); BACK(); }
   DISPATCH(3);
 L_mov2:
   S(1) = S(0);
@@ -213,29 +219,29 @@ L_mov2:
 L_mov2_br:
   S(1) = S(0);
   S(3) = S(2);
-  pc = pc[3].tgt;
+  pc = TGT(pc[3]);
   NEXT();
 L_mov2_br_back:
   S(1) = S(0);
   S(3) = S(2);
-  pc = pc[3].tgt;
+  pc = TGT(pc[3]);
   BACK();
 L_mov_br:
   S(1) = S(0);
-  pc = pc[2].tgt;
+  pc = TGT(pc[2]);
   NEXT();
 L_mov_br_back:
   S(1) = S(0);
-  pc = pc[2].tgt;
+  pc = TGT(pc[2]);
   BACK();
 L_br_table_and: {
   uint32_t i = S(0).u32 & A(2), n = A(1);
-  pc = pc[3 + (i < n ? i : n)].tgt;
+  pc = TGT(pc[3 + (i < n ? i : n)]);
   NEXT();
 }
 L_br_table: {
   uint32_t i = S(0).u32, n = A(1);
-  pc = pc[2 + (i < n ? i : n)].tgt;
+  pc = TGT(pc[2 + (i < n ? i : n)]);
   NEXT();
 }
 L_i32_add_ret:
@@ -352,7 +358,7 @@ call_native: {
   RELOAD();   /* the callee may have grown the memory */
   NEXT();
 }
-L_jit_entry: {
+L_jit_entry:
   /* The entry stub of a function whose module tiered up (tier.c) after
   ** its caller started: [h][-][slot wrapper].  The frame is pushed and
   ** the call charged, so run the native code on the frame and return.
@@ -363,6 +369,16 @@ L_jit_entry: {
     goto leave;
   }
   REFUND();   /* the native function charges its own unit */
+  goto run_native_frame;
+L_osr_entry:
+  /* Where a running call's branch back to a loop goes once its module
+  ** tiered up (tier.c): [h][-][loop entry].  The branch was charged; the
+  ** entry takes the locals from the frame and finishes the call. */
+  if (!e->root->on_coro) {
+    status = WASM_NEED_CORO;
+    goto leave;
+  }
+run_native_frame: {
   e->pc = pc;
   e->fp_off = (size_t)(fp - e->stack);
   e->nframes = (size_t)((wframe *)e->stack_end - fr);
@@ -481,23 +497,23 @@ L_ref_func:
 #define BRC(p, name, U, I, cond)                                               \
   L_brc_##p##_##name##_ss: {                                                   \
     U x = (U)S(0).u64, y = (U)S(1).u64;                                        \
-    if (cond) { pc = pc[2].tgt; NEXT(); }                                      \
+    if (cond) { pc = TGT(pc[2]); NEXT(); }                                      \
     DISPATCH(3);                                                               \
   }                                                                            \
   L_brc_##p##_##name##_si: {                                                   \
     U x = (U)S(0).u64, y = (U)(int32_t)A(1);                                   \
-    if (cond) { pc = pc[2].tgt; NEXT(); }                                      \
+    if (cond) { pc = TGT(pc[2]); NEXT(); }                                      \
     DISPATCH(3);                                                               \
   }
 #define BRCB(p, name, U, I, cond)                                              \
   L_brcb_##p##_##name##_ss: {                                                  \
     U x = (U)S(0).u64, y = (U)S(1).u64;                                        \
-    if (cond) { pc = pc[2].tgt; BACK(); }                                      \
+    if (cond) { pc = TGT(pc[2]); BACK(); }                                      \
     DISPATCH(3);                                                               \
   }                                                                            \
   L_brcb_##p##_##name##_si: {                                                  \
     U x = (U)S(0).u64, y = (U)(int32_t)A(1);                                   \
-    if (cond) { pc = pc[2].tgt; BACK(); }                                      \
+    if (cond) { pc = TGT(pc[2]); BACK(); }                                      \
     DISPATCH(3);                                                               \
   }
 #define BRC2(p, name, U, I, cond) BRC(p, name, U, I, cond) BRCB(p, name, U, I, cond)
@@ -827,7 +843,7 @@ L_i32_add_shl:
     uint32_t x = S(0).u32 + (ADD);                                             \
     S(2).u64 = x;                                                              \
     uint32_t y = ABRC_Y_##YS;                                                  \
-    if (cond) { pc = pc[5].tgt; BACK(); }                                      \
+    if (cond) { pc = TGT(pc[5]); BACK(); }                                      \
     DISPATCH(6);                                                               \
   }
 #define ABRC_Y_ss S(3).u32
@@ -901,7 +917,7 @@ L_i32_add_shl:
 #define FBRC(p, name, T, BITS, FROMB, cond, GO)                                 \
   L_##p##_##name: {                                                            \
     T x = FROMB(S(0).BITS), y = FROMB(S(1).BITS);                              \
-    if (cond) { pc = pc[2].tgt; GO(); }                                        \
+    if (cond) { pc = TGT(pc[2]); GO(); }                                        \
     DISPATCH(3);                                                               \
   }
 #define FBRCS(p, GO, NOT)                                                      \
@@ -1134,19 +1150,19 @@ L_const2:
   LOADSIT(ld32s64, 4, int32_t, uint64_t)
 L_mov_br_if_nz:
   S(1) = S(0);
-  if (S(2).u32) { pc = pc[3].tgt; NEXT(); }
+  if (S(2).u32) { pc = TGT(pc[3]); NEXT(); }
   DISPATCH(4);
 L_mov_br_if_z:
   S(1) = S(0);
-  if (!S(2).u32) { pc = pc[3].tgt; NEXT(); }
+  if (!S(2).u32) { pc = TGT(pc[3]); NEXT(); }
   DISPATCH(4);
 L_mov_br_if_nz_back:
   S(1) = S(0);
-  if (S(2).u32) { pc = pc[3].tgt; BACK(); }
+  if (S(2).u32) { pc = TGT(pc[3]); BACK(); }
   DISPATCH(4);
 L_mov_br_if_z_back:
   S(1) = S(0);
-  if (!S(2).u32) { pc = pc[3].tgt; BACK(); }
+  if (!S(2).u32) { pc = TGT(pc[3]); BACK(); }
   DISPATCH(4);
 L_xret: {
   /* The callee of another instance returned here, with pc and fp the
@@ -1247,7 +1263,7 @@ L_call1:
   L_##p##_##name##b: {                                                         \
     uint32_t x = S(0).u32 + (ADD);                                             \
     S(2).u64 = x;                                                              \
-    if (cond) { pc = pc[5].tgt; BACK(); }                                      \
+    if (cond) { pc = TGT(pc[5]); BACK(); }                                      \
     DISPATCH(6);                                                               \
   }
   ABR(addi, brnz, A(1), x != 0)
@@ -1360,7 +1376,7 @@ L_i32_shr_u_and_t: {
 #define FOPCB1(o, OP, name, CMP)                                               \
   L_f64_##o##_brcfb_##name: {                                                  \
     double t = wn_bits_f64(S(0).u64) OP wn_bits_f64(S(1).u64);                 \
-    if (t CMP wn_bits_f64(S(2).u64)) { pc = pc[5].tgt; BACK(); }               \
+    if (t CMP wn_bits_f64(S(2).u64)) { pc = TGT(pc[5]); BACK(); }               \
     DISPATCH(6);                                                               \
   }
 #define FOPCB(o, OP)                                                           \

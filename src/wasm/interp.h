@@ -201,8 +201,9 @@
   /* Return from a call into another instance (see wframe in rt.h); direct \
   ** calls of a callee that zeroes no local (call0) or one (call1). */       \
   X(xret) X(call0) X(call1)                                 \
-  /* The entry stub of a function that tiered up (tier.c). */             \
-  X(jit_entry)                                                              \
+  /* The entry stub of a function that tiered up, and the stub its       \
+  ** running calls' branches back to a loop go to (tier.c). */             \
+  X(jit_entry) X(osr_entry)                                                 \
   /* mem[ea] = x op mem[ea], ea = (a + imm) wrapped + off, f64:             \
   ** [h][x a][- imm][off -]; and mem[ea] += x * mem[eb] with                \
   ** eb = (b + immb) wrapped + off2: [h][x b][a immb][imm off2][off -]      \

@@ -1,8 +1,9 @@
 /*
 ** jit.h -- the compiled tier: every function of a module loaded with
-** RUSM_WASM_TIER_COMPILED is translated to LLVM IR (jit_emit.c), optimized
-** and compiled to native code in process (jit.c), and called through the
-** function instances like any other function.
+** RUSM_WASM_TIER_COMPILED (or tiered up later, see tier.c) is translated
+** to LLVM IR (jit_emit.c), optimized and compiled to native code in
+** process (jit.c), and called through the function instances like any
+** other function.
 **
 ** Why it can still be preempted and suspended: compiled code does nest C
 ** frames, so it runs on a coroutine stack owned by the root exec (coro.h).
@@ -147,11 +148,18 @@ void wasm_jit_enter(rusm_wasm_exec *e, const wfuncinst *fi, wslot *slots);
 ** jit.c: the native code of a module, made at load for the compiled tier. */
 typedef struct wjit wjit;
 /* Compiles every defined function of m (whose interpreter translation c
-** supplies canonical types); NULL + *err (RESOURCE) if LLVM fails. */
-wjit *wasm_jit_compile(const wasm_module *m, const wcompiled *c, rusm_wasm_error *err);
+** supplies canonical types); NULL + *err (RESOURCE) if LLVM fails.  osr
+** (for a tier-up, when interpreted calls are running): also the entries
+** that continue those calls natively from a loop (wfunc.osr). */
+wjit *wasm_jit_compile(const wasm_module *m, const wcompiled *c, bool osr, rusm_wasm_error *err);
 void wasm_jit_free(void *jit);
 /* Native entry and slot wrapper of defined function index i. */
 void *wasm_jit_native(const wjit *j, uint32_t i);
 void *wasm_jit_slot(const wjit *j, uint32_t i);
+/* The entry of function i at its k-th loop of wfunc.osr, a
+** void(root, inst, wslot *frame) that takes the locals from frame and
+** returns the call's results there (no fuel charged on entry); NULL if
+** there is none. */
+void *wasm_jit_osr(const wjit *j, uint32_t i, uint32_t k);
 
 #endif

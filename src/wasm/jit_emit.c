@@ -118,6 +118,13 @@ typedef struct jfn {
   /* The shared trap block of each kind and the phi of its offset. */
   LLVMBasicBlockRef trapbb[RUSM_WASM_TRAP_HOST + 1];
   LLVMValueRef trapoff[RUSM_WASM_TRAP_HOST + 1];
+  /* An entry for on-stack replacement (rusm_o<i>_<k>, see emit_osr):
+  ** the frame's slots, the loop it enters at, the block that jumps there
+  ** once the loop's head exists, and whether it does. */
+  bool osr, osr_linked;
+  uint32_t osr_off;
+  LLVMValueRef osr_slots;
+  LLVMBasicBlockRef osr_from;
   bool bad;
 } jfn;
 
@@ -512,11 +519,20 @@ static void add_incoming(jfn *f, LLVMValueRef *phis, uint32_t n, LLVMValueRef *v
   for (uint32_t i = 0; i < n && vals; i++) LLVMAddIncoming(phis[i], &vals[i], &from, 1);
 }
 
+static void slot_store(jfn *f, LLVMValueRef buf, uint32_t i, LLVMValueRef v);
+
 static void emit_return(jfn *f) {
   uint32_t n = f->ft->nresults;
   LLVMValueRef *v = top(f, n);
   if (!v) return;
   LLVMValueRef fuel = ld_var(f, f->j->i64, f->fuel);
+  if (f->osr) {
+    /* As a slot wrapper: results to the frame, fuel to the root. */
+    for (uint32_t i = 0; i < n; i++) slot_store(f, f->osr_slots, i, v[i]);
+    st_rt(f, fuel, f->root, offsetof(rusm_wasm_exec, fuel_left));
+    LLVMBuildRetVoid(f->b);
+    return;
+  }
   if (n == 0) {
     LLVMBuildRet(f->b, fuel);
     return;
@@ -576,6 +592,12 @@ static void op_block(jfn *f, uint8_t op) {
     if (!k->phis) return;
     add_incoming(f, k->phis, k->nparams, top(f, k->nparams));
     LLVMBuildBr(f->b, k->head);
+    if (f->osr && !f->osr_linked && f->op_off == f->osr_off && k->nparams == 0 && k->height == 0) {
+      /* The loop the interpreter hands over at: the entry jumps here. */
+      at_end(f, f->osr_from);
+      LLVMBuildBr(f->b, k->head);
+      f->osr_linked = true;
+    }
     at_end(f, k->head);
     f->nst = k->height;
     for (uint32_t i = 0; i < k->nparams; i++) push(f, k->phis[i]);
@@ -1412,23 +1434,50 @@ static void prologue(jfn *f, const wasm_func *wf) {
     f->ltypes[i] = vtype(j, i < np ? f->ft->types[i] : wf->local_types[i - np]);
     f->locals[i] = LLVMBuildAlloca(f->b, f->ltypes[i], "");
   }
-  for (uint32_t i = 0; i < f->nlocals; i++)
-    LLVMBuildStore(f->b, i < np ? LLVMGetParam(f->fn, 3 + i) : LLVMConstNull(f->ltypes[i]), f->locals[i]);
+  if (f->osr) {
+    /* Every local from the interpreter's frame; the fuel from the root. */
+    for (uint32_t i = 0; i < f->nlocals; i++)
+      LLVMBuildStore(f->b, slot_load(f, f->osr_slots, i, f->ltypes[i]), f->locals[i]);
+  } else {
+    for (uint32_t i = 0; i < f->nlocals; i++)
+      LLVMBuildStore(f->b, i < np ? LLVMGetParam(f->fn, 3 + i) : LLVMConstNull(f->ltypes[i]),
+                     f->locals[i]);
+  }
   if (j->m->nmemories) f->mem = ld_fixed(f, f->inst, offsetof(rusm_wasm_instance, mem));
-  LLVMBuildStore(f->b, LLVMGetParam(f->fn, 2), f->fuel);
+  LLVMBuildStore(f->b,
+                 f->osr ? ld_rt(f, j->i64, f->root, offsetof(rusm_wasm_exec, fuel_left))
+                        : LLVMGetParam(f->fn, 2),
+                 f->fuel);
   /* The stack check is charged to the function's first instruction. */
   f->op_off = f->body_off;
   LLVMValueRef lim = ld_rt(f, j->i64, f->root, offsetof(rusm_wasm_exec, stack_limit));
   trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, stack_pos(f), lim, ""), RUSM_WASM_TRAP_STACK_EXHAUSTED);
+  if (f->osr) {
+    /* The call was charged when it was made; this block jumps to the
+    ** loop's head once op_block makes it.  The function's own start
+    ** follows, unreachable (O2 drops it). */
+    mem_reload(f);
+    f->osr_from = LLVMGetInsertBlock(f->b);
+    at_end(f, new_bb(f));
+    return;
+  }
   fuel_charge(f);
   mem_reload(f);
 }
 
-static bool emit_function(jmod *j, jfn *f, uint32_t fidx) {
+/* The body of defined function fidx into fn: rusm_i<fidx> (osr false), or
+** an entry for on-stack replacement at the loop at module offset osr_off,
+** which returns whether that loop was found and linked. */
+static bool emit_function(jmod *j, jfn *f, uint32_t fidx, LLVMValueRef fn, bool osr, uint32_t osr_off) {
   const wasm_func *wf = &j->m->funcs[fidx];
   f->fidx = fidx;
   f->ft = &j->m->types[wf->type];
-  f->fn = j->ifn[fidx];
+  f->fn = fn;
+  f->osr = osr;
+  f->osr_linked = false;
+  f->osr_off = osr_off;
+  f->osr_slots = osr ? LLVMGetParam(fn, 2) : NULL;
+  f->osr_from = NULL;
   f->p = f->body = wf->code;
   f->end = wf->code + wf->code_len;
   f->body_off = wf->code_offset;
@@ -1461,7 +1510,27 @@ static bool emit_function(jmod *j, jfn *f, uint32_t fidx) {
   while (f->nctl) pop_ctl(f);
   free(f->locals);
   free(f->ltypes);
-  return !f->bad;
+  return !f->bad && (!osr || f->osr_linked);
+}
+
+/* rusm_o<i>_<k>: function i continued from its k-th loop of wfunc.osr, for
+** a call the interpreter started: void(root, inst, slots), the locals in
+** slots[0..), the results back to slots[0..) and the fuel in and out
+** through root->fuel_left, as a slot wrapper; nothing charged on entry
+** (the interpreter charged the branch that got there).  Not made (false)
+** if the emitter's view of that loop does not allow it. */
+static bool emit_osr(jmod *j, jfn *f, uint32_t fidx, uint32_t k, LLVMTypeRef wty) {
+  char name[40];
+  snprintf(name, sizeof name, "rusm_o%u_%u", fidx, k);
+  LLVMValueRef fn = LLVMAddFunction(j->mod, name, wty);
+  LLVMSetVisibility(fn, LLVMHiddenVisibility);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, j->a_nounwind);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, j->a_no_tail);
+  if (emit_function(j, f, fidx, fn, true, j->c->funcs[fidx].osr[2 * k])) return true;
+  LLVMDeleteFunction(fn);
+  bool bad = f->bad;
+  f->bad = false;
+  return !bad;   /* a loop it cannot enter is no error */
 }
 
 /* A function of the jit.h faces of rusm_i<fidx>, with the builder at its
@@ -1632,7 +1701,7 @@ static bool declare_functions(jmod *j) {
 }
 
 bool wasm_jit_emit(LLVMContextRef ctx, LLVMModuleRef mod, const wasm_module *m, const wcompiled *c,
-                   rusm_wasm_error *err) {
+                   bool osr, rusm_wasm_error *err) {
   jmod j;
   memset(&j, 0, sizeof j);
   j.ctx = ctx;
@@ -1657,13 +1726,20 @@ bool wasm_jit_emit(LLVMContextRef ctx, LLVMModuleRef mod, const wasm_module *m, 
   LLVMTypeRef ps[3] = {j.ptr, j.ptr, j.ptr};
   LLVMTypeRef wty = ok ? LLVMFunctionType(j.voidt, ps, 3, 0) : NULL;
   for (uint32_t i = m->num_imported_funcs; ok && i < m->nfuncs; i++) {
-    if (!emit_function(&j, &f, i)) {
+    if (!emit_function(&j, &f, i, j.ifn[i], false, 0)) {
       wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: cannot translate function %u", i);
       ok = false;
       break;
     }
     emit_entry(&j, b, i);
     emit_slot_wrapper(&j, b, i, wty);
+    for (uint32_t k = 0; osr && k < c->funcs[i].nosr; k++) {
+      if (!emit_osr(&j, &f, i, k, wty)) {
+        wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: cannot translate function %u", i);
+        ok = false;
+        break;
+      }
+    }
   }
   if (!ok && err && err->kind == RUSM_WASM_OK)
     wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: out of memory");

@@ -64,7 +64,17 @@ typedef struct wfunc {
   /* Sorted (code cell index, byte offset) pairs for trap locations. */
   uint32_t *offmap;
   uint32_t noffmap;
+  /* On-stack replacement (tier.c): the loops where native code can take
+  ** over a running call, as (module offset of the loop, code index of its
+  ** label) pairs, and the branches back to them, as (cell holding the
+  ** target, loop number) pairs. */
+  uint32_t *osr, nosr;
+  uint32_t *osr_backs, nosr_backs;
 } wfunc;
+
+/* Loops per function that get an entry for on-stack replacement: the
+** first ones in code order, so the outer loops. */
+#define WFUNC_MAX_OSR 4
 
 #define WFUNC_ENTRY(f) __atomic_load_n(&(f)->entry, __ATOMIC_ACQUIRE)
 

@@ -19,10 +19,15 @@
 **     slot wrapper (compiled callers then call it natively through tables
 **     and imports); its interpreter code stays, for the frames running it;
 **   - an instance made afterwards gets the native code only.
-** A call already running on the interpreter finishes there (no on-stack
-** replacement), so a function that loops forever tiers up only in its
-** callees.  Fuel, traps and suspension are the same in both tiers (jit.h),
-** so a switch in the middle of a run is invisible but for speed.
+**   - a call running on the interpreter moves to native code at its next
+**     branch back to one of its function's first loops (on-stack
+**     replacement): such branches are redirected to a stub (L_osr_entry)
+**     that calls an entry compiled for that loop (rusm_o<i>_<k>, jit.h),
+**     which takes the locals from the frame and finishes the call.  The
+**     translator lists those loops and branches (wfunc.osr): loops entered
+**     with an empty operand stack, where every local is in its slot.
+** Fuel, traps and suspension are the same in both tiers (jit.h), so a
+** switch in the middle of a run is invisible but for speed.
 */
 #include <pthread.h>
 #include <stdlib.h>
@@ -44,6 +49,7 @@ typedef struct wtierup {
   pthread_t thread;
   rusm_wasm_instance *live;  /* instances made and not freed (under lock) */
   wcell *stubs;              /* 3 cells per function: the entry stubs */
+  wcell *osr_stubs;          /* 3 cells per loop of wfunc.osr */
 } wtierup;
 
 static void tierup_free(void *p) {
@@ -52,6 +58,7 @@ static void tierup_free(void *p) {
   pthread_cond_destroy(&t->changed);
   pthread_mutex_destroy(&t->lock);
   free(t->stubs);
+  free(t->osr_stubs);
   free(t);
 }
 
@@ -100,13 +107,36 @@ static void switch_instance(rusm_wasm_instance *inst, const wjit *j, bool fresh)
 /* Under t->lock: makes j the module's code (see the top of this file). */
 static bool publish(wasm_module *m, wtierup *t, const wcompiled *c, wjit *j) {
   const void *const *H = wasm_interp_handlers();
+  size_t nloops = 0;
+  for (uint32_t i = m->num_imported_funcs; i < m->nfuncs; i++) nloops += c->funcs[i].nosr;
   wcell *stubs = calloc((size_t)m->nfuncs * 3 + 1, sizeof *stubs);
-  if (!stubs) return false;
+  wcell *osr_stubs = calloc(nloops * 3 + 1, sizeof *osr_stubs);
+  if (!stubs || !osr_stubs) {
+    free(stubs);
+    free(osr_stubs);
+    return false;
+  }
   for (uint32_t i = m->num_imported_funcs; i < m->nfuncs; i++) {
     stubs[3 * i].h = H[WOP_jit_entry];
     stubs[3 * i + 2].ptr = wasm_jit_slot(j, i);
   }
   t->stubs = stubs;
+  t->osr_stubs = osr_stubs;
+  /* Running calls: their branches back to a loop that native code can
+  ** enter go to a stub that does (L_osr_entry). */
+  wcell *os = osr_stubs;
+  for (uint32_t i = m->num_imported_funcs; i < m->nfuncs; i++) {
+    const wfunc *f = &c->funcs[i];
+    for (uint32_t k = 0; k < f->nosr; k++) {
+      os[3 * k].h = H[WOP_osr_entry];
+      os[3 * k + 2].ptr = wasm_jit_osr(j, i, k);
+    }
+    for (uint32_t b = 0; b < f->nosr_backs; b++) {
+      uint32_t cell = f->osr_backs[2 * b], k = f->osr_backs[2 * b + 1];
+      if (os[3 * k + 2].ptr) __atomic_store_n(&f->code[cell].tgt, &os[3 * k], __ATOMIC_RELEASE);
+    }
+    os += 3 * f->nosr;
+  }
   m->jit_free = wasm_jit_free;
   __atomic_store_n(&m->jit, j, __ATOMIC_RELEASE);
   wfunc *funcs = (wfunc *)c->funcs;
@@ -120,7 +150,7 @@ static bool publish(wasm_module *m, wtierup *t, const wcompiled *c, wjit *j) {
 ** result; ends in TIER_DONE or TIER_FAILED. */
 static bool compile_and_switch(wasm_module *m, wtierup *t, rusm_wasm_error *err) {
   const wcompiled *c = wasm_compiled_get(m, err);
-  wjit *j = c ? wasm_jit_compile(m, c, err) : NULL;
+  wjit *j = c ? wasm_jit_compile(m, c, true, err) : NULL;
   pthread_mutex_lock(&t->lock);
   bool ok = j && publish(m, t, c, j);
   if (j && !ok) {
@@ -217,7 +247,7 @@ rusm_wasm_module *rusm_wasm_module_load_tier(const uint8_t *bytes, size_t len,
   }
   /* The translation supplies canonical types shared by both tiers. */
   const wcompiled *c = wasm_compiled_get(m, err);
-  wjit *j = c ? wasm_jit_compile(m, c, err) : NULL;
+  wjit *j = c ? wasm_jit_compile(m, c, false, err) : NULL;
   if (!j) {
     rusm_wasm_module_free(m);
     return NULL;

@@ -181,6 +181,9 @@ static void reference(void) {
     ref[i] = call_on(e, &h, &calls[i], NULL);
     rusm_wasm_exec_free(e);
   }
+  /* The loops of work and trap_at can take native code over. */
+  const wcompiled *c = m->compiled;
+  CHECK(c && c->funcs[F_WORK].nosr >= 1 && c->funcs[F_WORK].nosr_backs >= 1);
   CHECK(ref[0].st == RUSM_WASM_RETURNED && ref[0].suspensions > 10);
   CHECK(ref[1].st == RUSM_WASM_RETURNED && ref[1].result == 17711);
   CHECK(ref[2].st == RUSM_WASM_TRAPPED && ref[2].trap == RUSM_WASM_TRAP_UNREACHABLE);
@@ -191,13 +194,20 @@ static void reference(void) {
 }
 
 /* The switch as seen from inside: stubs at every defined function's
-** entry, native entries in the live instance (if any), nothing left to
-** interpret in an instance made afterwards. */
+** entry and behind the branches back to its first loops, native entries
+** in the live instance (if any), nothing left to interpret in an
+** instance made afterwards. */
 static void check_switched(rusm_wasm_module *m, rusm_wasm_instance *live) {
   const wcompiled *c = m->compiled;
   CHECK(c != NULL);
   for (uint32_t i = 1; c && i < NFUNCS; i++) {
     CHECK(c->funcs[i].entry != c->funcs[i].code);
+    /* Branches back to a loop native code can enter now leave the code. */
+    const wfunc *f = &c->funcs[i];
+    for (uint32_t b = 0; b < f->nosr_backs; b++) {
+      const wcell *to = f->code[f->osr_backs[2 * b]].tgt;
+      CHECK(to < f->code || to >= f->code + f->ncode);
+    }
     if (!live) continue;
     CHECK(live->own_funcs[i].jit_slot != NULL && live->own_funcs[i].jit_native != NULL);
     CHECK(live->own_funcs[i].code == &c->funcs[i]);   /* kept for running frames */
