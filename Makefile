@@ -33,11 +33,12 @@ test-asan: deps
 	cmake --build build-asan -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j$(JOBS) -LE nosan
 
-# TSan with clang: every core test (the stress_* ones are made for it).
+# TSan with clang: every core test (the stress_* ones are made for it) and
+# the Wasm engine's concurrent parts (tests/tsan.supp: why LLVM is exempt).
 test-tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_C_COMPILER=clang -DRUSM_SANITIZE=thread $(CMAKE_FLAGS) >/dev/null
 	cmake --build build-tsan -j$(JOBS)
-	ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -L 'otp|concurrency'
+	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -L 'otp|concurrency'
 
 # A bounded libFuzzer run over the Wasm loader (longer: make fuzz).
 test-fuzz: deps
