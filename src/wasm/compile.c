@@ -2747,6 +2747,14 @@ uint64_t wasm_functype_hash(const wasm_functype *t) {
   return h;
 }
 
+/* Whether target cell `cell` belongs to a branch back to `label`: after
+** it (a branch before it that lands there, as at the end of a block just
+** before the loop, goes forward: the interpreter reads those targets
+** without atomics, so they must never be redirected). */
+static bool back_to(const wfunc *wf, uint32_t cell, uint32_t label) {
+  return cell > label && wf->code[cell].u64 == label;
+}
+
 /* Keeps the loops native code may enter (cc.loops) and the branches that
 ** go back to them: the cells a tier-up redirects (tier.c).  Before the
 ** targets become pointers. */
@@ -2755,7 +2763,7 @@ static bool record_osr(wfunc *wf, const cc *c) {
   uint32_t nb = 0;
   for (uint32_t t = 0; t < c->ntg; t++)
     for (uint32_t k = 0; k < c->nloops; k++)
-      if (wf->code[c->tg[t]].u64 == c->loops[2 * k + 1]) nb++;
+      if (back_to(wf, c->tg[t], c->loops[2 * k + 1])) nb++;
   wf->osr = malloc(2 * c->nloops * sizeof *wf->osr);
   wf->osr_backs = malloc((nb ? 2 * nb : 1) * sizeof *wf->osr_backs);
   if (!wf->osr || !wf->osr_backs) return false;
@@ -2763,7 +2771,7 @@ static bool record_osr(wfunc *wf, const cc *c) {
   wf->nosr = c->nloops;
   for (uint32_t t = 0; t < c->ntg; t++)
     for (uint32_t k = 0; k < c->nloops; k++)
-      if (wf->code[c->tg[t]].u64 == c->loops[2 * k + 1]) {
+      if (back_to(wf, c->tg[t], c->loops[2 * k + 1])) {
         wf->osr_backs[2 * wf->nosr_backs] = c->tg[t];
         wf->osr_backs[2 * wf->nosr_backs + 1] = k;
         wf->nosr_backs++;

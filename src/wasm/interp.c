@@ -56,8 +56,11 @@
 #define A(i) (pc[1 + (i) / 2].u32[(i) % 2])
 #define S(i) fp[A(i)]
 #define NEXT() goto *pc->h
-/* A branch target: a tier-up (tier.c) may redirect it while this runs
-** (an acquire load is a plain load on x86-64). */
+/* The target of a backward branch: a tier-up (tier.c) may redirect it
+** while this runs (for on-stack replacement), so it is read atomically
+** (a plain load on x86-64, yet measurably slower where the compiler must
+** treat it so: forward branches, never redirected, read .tgt directly).
+** Acquire, because the stub it may point to was written just before. */
 #define TGT(cell) __atomic_load_n(&(cell).tgt, __ATOMIC_ACQUIRE)
 #define DISPATCH(n) do { pc += (n); NEXT(); } while (0)
 #define TRAP(k) do { trapk = (k); goto do_trap; } while (0)
@@ -176,19 +179,19 @@ L_loop_head:
   CHARGE();
   DISPATCH(1);
 L_br:
-  pc = TGT(pc[1]);
+  pc = pc[1].tgt;
   NEXT();
 L_br_if_nz:
-  if (S(0).u32) { pc = TGT(pc[2]); NEXT(); }
+  if (S(0).u32) { pc = pc[2].tgt; NEXT(); }
   DISPATCH(3);
 L_br_if_z:
-  if (!S(0).u32) { pc = TGT(pc[2]); NEXT(); }
+  if (!S(0).u32) { pc = pc[2].tgt; NEXT(); }
   DISPATCH(3);
 L_br_if_nz64:
-  if (S(0).u64) { pc = TGT(pc[2]); NEXT(); }
+  if (S(0).u64) { pc = pc[2].tgt; NEXT(); }
   DISPATCH(3);
 L_br_if_z64:
-  if (!S(0).u64) { pc = TGT(pc[2]); NEXT(); }
+  if (!S(0).u64) { pc = pc[2].tgt; NEXT(); }
   DISPATCH(3);
   /* Backward branches: charge one unit per iteration.  Out of fuel, stop
   ** at the target with the charge owed: the next run pays it first. */
@@ -219,7 +222,7 @@ L_mov2:
 L_mov2_br:
   S(1) = S(0);
   S(3) = S(2);
-  pc = TGT(pc[3]);
+  pc = pc[3].tgt;
   NEXT();
 L_mov2_br_back:
   S(1) = S(0);
@@ -228,7 +231,7 @@ L_mov2_br_back:
   BACK();
 L_mov_br:
   S(1) = S(0);
-  pc = TGT(pc[2]);
+  pc = pc[2].tgt;
   NEXT();
 L_mov_br_back:
   S(1) = S(0);
@@ -236,12 +239,12 @@ L_mov_br_back:
   BACK();
 L_br_table_and: {
   uint32_t i = S(0).u32 & A(2), n = A(1);
-  pc = TGT(pc[3 + (i < n ? i : n)]);
+  pc = pc[3 + (i < n ? i : n)].tgt;
   NEXT();
 }
 L_br_table: {
   uint32_t i = S(0).u32, n = A(1);
-  pc = TGT(pc[2 + (i < n ? i : n)]);
+  pc = pc[2 + (i < n ? i : n)].tgt;
   NEXT();
 }
 L_i32_add_ret:
@@ -497,12 +500,12 @@ L_ref_func:
 #define BRC(p, name, U, I, cond)                                               \
   L_brc_##p##_##name##_ss: {                                                   \
     U x = (U)S(0).u64, y = (U)S(1).u64;                                        \
-    if (cond) { pc = TGT(pc[2]); NEXT(); }                                      \
+    if (cond) { pc = pc[2].tgt; NEXT(); }                                      \
     DISPATCH(3);                                                               \
   }                                                                            \
   L_brc_##p##_##name##_si: {                                                   \
     U x = (U)S(0).u64, y = (U)(int32_t)A(1);                                   \
-    if (cond) { pc = TGT(pc[2]); NEXT(); }                                      \
+    if (cond) { pc = pc[2].tgt; NEXT(); }                                      \
     DISPATCH(3);                                                               \
   }
 #define BRCB(p, name, U, I, cond)                                              \
@@ -1150,11 +1153,11 @@ L_const2:
   LOADSIT(ld32s64, 4, int32_t, uint64_t)
 L_mov_br_if_nz:
   S(1) = S(0);
-  if (S(2).u32) { pc = TGT(pc[3]); NEXT(); }
+  if (S(2).u32) { pc = pc[3].tgt; NEXT(); }
   DISPATCH(4);
 L_mov_br_if_z:
   S(1) = S(0);
-  if (!S(2).u32) { pc = TGT(pc[3]); NEXT(); }
+  if (!S(2).u32) { pc = pc[3].tgt; NEXT(); }
   DISPATCH(4);
 L_mov_br_if_nz_back:
   S(1) = S(0);
