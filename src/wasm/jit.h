@@ -43,6 +43,12 @@
 **
 ** Names in the LLVM module: "rusm_f<i>" and "rusm_w<i>" for function index
 ** i (defined functions only), external linkage so jit.c can look them up.
+** A tier-up also makes "rusm_o<i>_<k>", the entry at the k-th loop of
+** wfunc.osr (on-stack replacement): shaped like the slot wrapper, but
+** slots is the interpreter's frame, the locals are read from it (wslot k
+** = local k, params first), nothing is charged on entry (the interpreter
+** charged the branch that arrived), and the call's results go back to
+** slots[0..m).
 **
 ** Fuel: the function keeps the count in a local (an alloca that mem2reg
 ** turns into a register).  rusm_f<i>/rusm_w<i> load it from

@@ -9,7 +9,11 @@
 ** instances: both tiers must agree on every call's status, trap kind and
 ** results (NaNs compare equal to NaNs: payloads are not promised), or the
 ** harness aborts; a stack exhaustion on either side ends the comparison
-** (recursion depth is each tier's own limit).
+** (recursion depth is each tier's own limit).  Another one in eight runs
+** again on the interpreter and tiers up (rusm_wasm_module_compile) where
+** a call first runs out of fuel: that call goes on natively (entry stubs,
+** on-stack replacement at its loops), and so do the calls after it; the
+** same agreement is required.
 **
 ** Built with clang -fsanitize=fuzzer,address by scripts/fuzz.sh (CMake
 ** option RUSM_FUZZ); also linked into fuzz_regress.c, which replays the
@@ -93,6 +97,7 @@ typedef struct call_ctx {
   rusm_wasm_instance *inst;
   unsigned calls;
   outcome *out;              /* MAX_CALLS entries */
+  rusm_wasm_module *tier_up; /* compile this at the first out of fuel */
 } call_ctx;
 
 static void call_export(const char *name, void *vctx) {
@@ -116,7 +121,14 @@ static void call_export(const char *name, void *vctx) {
     rusm_wasm_status s = rusm_wasm_exec_run(e, FUEL);
     for (int i = 0; i < 4 && s == RUSM_WASM_SUSPENDED; i++)
       if (rusm_wasm_exec_resume(e, NULL, 0) == 0) s = rusm_wasm_exec_run(e, FUEL);
-    if (s == RUSM_WASM_OUT_OF_FUEL) s = rusm_wasm_exec_run(e, FUEL);
+    if (s == RUSM_WASM_OUT_OF_FUEL) {
+      if (ctx->tier_up && rusm_wasm_module_tier(ctx->tier_up) != RUSM_WASM_TIER_COMPILED &&
+          rusm_wasm_module_compile(ctx->tier_up, &err) != 0) {
+        fprintf(stderr, "fuzz: valid module failed to tier up: %s\n", err.message);
+        abort();
+      }
+      s = rusm_wasm_exec_run(e, FUEL);
+    }
     spec_host_allow_suspend(false);
     o->st = s;
     if (s == RUSM_WASM_RETURNED) o->nres = rusm_wasm_exec_results(e, o->res, 8);
@@ -156,9 +168,10 @@ static void compare_tiers(const outcome *a, const outcome *b, unsigned n) {
 
 /* Instantiates m against a fresh spectest and calls every export; returns
 ** how many calls were made, with their outcomes in out. */
-static unsigned run_module(rusm_wasm_module *m, const uint8_t *data, size_t size, outcome *out) {
+static unsigned run_module(rusm_wasm_module *m, const uint8_t *data, size_t size, outcome *out,
+                           bool tier_up) {
   rusm_wasm_error err;
-  call_ctx ctx = {NULL, 0, out};
+  call_ctx ctx = {NULL, 0, out, tier_up ? m : NULL};
   /* A fresh spectest instance per run: state never leaks between inputs,
   ** so a crash reproduces from its input alone. */
   rusm_wasm_linker *l = rusm_wasm_linker_new();
@@ -180,17 +193,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rusm_wasm_module *m = rusm_wasm_module_load(data, size, &err);
   if (!m) return 0;
   static outcome interp_out[MAX_CALLS], compiled_out[MAX_CALLS];
-  unsigned n = run_module(m, data, size, interp_out);
+  unsigned n = run_module(m, data, size, interp_out, false);
   rusm_wasm_module_free(m);
   uint32_t h = 2166136261u;                     /* FNV-1a */
   for (size_t i = 0; i < size; i++) h = (h ^ data[i]) * 16777619u;
-  if (h % 8) return 0;
-  m = rusm_wasm_module_load_tier(data, size, RUSM_WASM_TIER_COMPILED, &err);
+  if (h % 8 != 0 && h % 8 != 4) return 0;
+  bool tier_up = h % 8 == 4;
+  m = rusm_wasm_module_load_tier(data, size, tier_up ? RUSM_WASM_TIER_INTERP : RUSM_WASM_TIER_COMPILED,
+                                 &err);
   if (!m) {
-    fprintf(stderr, "fuzz: valid module failed to compile: %s\n", err.message);
+    fprintf(stderr, "fuzz: valid module failed to load: %s\n", err.message);
     abort();
   }
-  unsigned nc = run_module(m, data, size, compiled_out);
+  unsigned nc = run_module(m, data, size, compiled_out, tier_up);
   rusm_wasm_module_free(m);
   if (nc != n) {
     fprintf(stderr, "fuzz: %u calls on the interpreter, %u compiled\n", n, nc);
