@@ -263,6 +263,35 @@ static int cmd_instantiate(int iters) {
   return 0;
 }
 
+/* The time a tier-up takes: load for the interpreter, instantiate, then
+** rusm_wasm_module_compile (with the on-stack replacement entries, unlike
+** a load for the compiled tier). */
+static int cmd_tierup(const char *path) {
+  size_t len = 0;
+  uint8_t *bytes = read_file(path, &len);
+  if (!bytes) {
+    fprintf(stderr, "bench_guest: cannot read %s\n", path);
+    return 1;
+  }
+  rusm_wasm_error err;
+  rusm_wasm_module *m = rusm_wasm_module_load(bytes, len, &err);
+  free(bytes);
+  rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
+  if (!inst) {
+    fprintf(stderr, "bench_guest: %s: %s\n", path, err.message);
+    rusm_wasm_module_free(m);
+    return 1;
+  }
+  uint64_t t0 = now_ns();
+  int rc = rusm_wasm_module_compile(m, &err);
+  uint64_t ns = now_ns() - t0;
+  if (rc != 0) fprintf(stderr, "bench_guest: %s: tier-up failed: %s\n", path, err.message);
+  else printf("tierup_ns %llu\n", (unsigned long long)ns);
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_module_free(m);
+  return rc != 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "run") == 0) {
     uint64_t slice = argc >= 6 ? strtoull(argv[5], NULL, 10) : 0;
@@ -272,9 +301,11 @@ int main(int argc, char **argv) {
     return cmd_run(argv[2], (uint32_t)strtoul(argv[3], NULL, 10), atoi(argv[4]), slice, tier);
   }
   if (argc == 3 && strcmp(argv[1], "instantiate") == 0) return cmd_instantiate(atoi(argv[2]));
+  if (argc == 3 && strcmp(argv[1], "tierup") == 0) return cmd_tierup(argv[2]);
   fprintf(stderr,
           "usage: %s run FILE.wasm N REPS [SLICE [interp|compiled|auto]]\n"
-          "       %s instantiate ITERS\n",
-          argv[0], argv[0]);
+          "       %s instantiate ITERS\n"
+          "       %s tierup FILE.wasm\n",
+          argv[0], argv[0], argv[0]);
   return 2;
 }

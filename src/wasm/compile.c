@@ -2181,9 +2181,11 @@ static bool compile_body(cc *c, uint32_t fidx) {
         c->loop_depth++;
         n->label = c->ncode;
         /* Every local is in its slot here (materialize_all), so native
-        ** code can take over at this label.  Nested loops that start
-        ** together share it: the outer one stands for both. */
-        if (np == 0 && c->nst == 0 && c->nloops < WFUNC_MAX_OSR &&
+        ** code can take over at this label.  Only at outermost loops: each
+        ** costs a compile of the function (an inner loop's call moves over
+        ** when its outer loop comes round).  Nested loops that start
+        ** together share a label: the outer one stands for both. */
+        if (np == 0 && c->nst == 0 && c->loop_depth == 1 && c->nloops < WFUNC_MAX_OSR &&
             (!c->nloops || c->loops[2 * c->nloops - 1] != c->ncode) &&
             GROW(c, loops, nloops, caploops, 2 * (c->nloops + 1))) {
           c->loops[2 * c->nloops] = c->op_off;

@@ -375,7 +375,7 @@ L_jit_entry:
   goto run_native_frame;
 L_osr_entry:
   /* Where a running call's branch back to a loop goes once its module
-  ** tiered up (tier.c): [h][-][loop entry].  The branch was charged; the
+  ** tiered up (tier.c): [h][loop -][entry].  The branch was charged; the
   ** entry takes the locals from the frame and finishes the call. */
   if (!e->root->on_coro) {
     status = WASM_NEED_CORO;
@@ -387,7 +387,10 @@ run_native_frame: {
   e->nframes = (size_t)((wframe *)e->stack_end - fr);
   e->cur = inst;
   e->root->fuel_left = fuel;
-  ((void (*)(rusm_wasm_exec *, rusm_wasm_instance *, wslot *))pc[2].ptr)(e->root, inst, fp);
+  if (pc->h == &&L_osr_entry)
+    ((void (*)(rusm_wasm_exec *, rusm_wasm_instance *, wslot *, uint32_t))pc[2].ptr)(e->root, inst, fp, A(0));
+  else
+    ((void (*)(rusm_wasm_exec *, rusm_wasm_instance *, wslot *))pc[2].ptr)(e->root, inst, fp);
   fuel = e->root->fuel_left;
   RELOAD();
   goto L_return;

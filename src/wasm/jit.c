@@ -35,7 +35,8 @@ struct wjit {
   LLVMOrcLLJITRef lljit;
   uint32_t nfuncs;
   void **native, **slot;     /* by function index; NULL for imports */
-  void ***osr;               /* with osr: [i][k] rusm_o<i>_<k>, or NULL */
+  void **osr;                /* with osr: rusm_o<i>, or NULL */
+  uint8_t *osr_linked;       /* with osr: bit k, loop k of wfunc.osr has an entry */
 };
 
 static pthread_once_t llvm_once = PTHREAD_ONCE_INIT;
@@ -109,7 +110,8 @@ static void dump_asm(LLVMModuleRef mod, LLVMTargetMachineRef tm) {
 }
 
 /* IR of the whole module, verified and optimized for tm. */
-static bool build_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, const wasm_module *m, bool osr,
+static bool build_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, const wasm_module *m,
+                         uint8_t *osr_linked,
                          const wcompiled *c, rusm_wasm_error *err) {
   LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
   LLVMSetModuleDataLayout(mod, dl);
@@ -117,7 +119,7 @@ static bool build_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, const wasm_
   char *triple = LLVMGetTargetMachineTriple(tm);
   LLVMSetTarget(mod, triple);
   LLVMDisposeMessage(triple);
-  if (!wasm_jit_emit(LLVMGetModuleContext(mod), mod, m, c, osr, err)) return false;
+  if (!wasm_jit_emit(LLVMGetModuleContext(mod), mod, m, c, osr_linked, err)) return false;
   char *msg = NULL;
   if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
     fail_msg(err, "invalid IR", msg);
@@ -180,24 +182,6 @@ static bool lookup(wjit *j, const char *prefix, uint32_t i, void **out, rusm_was
   return true;
 }
 
-/* The OSR entries of function i that the emitter made (the others are
-** not in the module: their lookup fails, which is no error). */
-static bool lookup_osr(wjit *j, const wcompiled *c, uint32_t i) {
-  uint32_t n = c->funcs[i].nosr;
-  if (!n) return true;
-  j->osr[i] = calloc(n, sizeof *j->osr[i]);
-  if (!j->osr[i]) return false;
-  for (uint32_t k = 0; k < n; k++) {
-    char name[40];
-    snprintf(name, sizeof name, "rusm_o%u_%u", i, k);
-    LLVMOrcExecutorAddress addr = 0;
-    LLVMErrorRef e = LLVMOrcLLJITLookup(j->lljit, &addr, name);
-    if (e) LLVMConsumeError(e);
-    else j->osr[i][k] = (void *)(uintptr_t)addr;
-  }
-  return true;
-}
-
 wjit *wasm_jit_compile(const wasm_module *m, const wcompiled *c, bool osr, rusm_wasm_error *err) {
   pthread_once(&llvm_once, init_llvm);
   if (!llvm_ready) {
@@ -209,9 +193,12 @@ wjit *wasm_jit_compile(const wasm_module *m, const wcompiled *c, bool osr, rusm_
     j->nfuncs = m->nfuncs;
     j->native = calloc(m->nfuncs + 1, sizeof *j->native);
     j->slot = calloc(m->nfuncs + 1, sizeof *j->slot);
-    if (osr) j->osr = calloc(m->nfuncs + 1, sizeof *j->osr);
+    if (osr) {
+      j->osr = calloc(m->nfuncs + 1, sizeof *j->osr);
+      j->osr_linked = calloc(m->nfuncs + 1, 1);
+    }
   }
-  if (!j || !j->native || !j->slot || (osr && !j->osr)) {
+  if (!j || !j->native || !j->slot || (osr && (!j->osr || !j->osr_linked))) {
     wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory");
     wasm_jit_free(j);
     return NULL;
@@ -220,7 +207,7 @@ wjit *wasm_jit_compile(const wasm_module *m, const wcompiled *c, bool osr, rusm_
   LLVMOrcThreadSafeContextRef tsc = tm ? LLVMOrcCreateNewThreadSafeContext() : NULL;
   LLVMModuleRef mod =
       tsc ? LLVMModuleCreateWithNameInContext("rusm", LLVMOrcThreadSafeContextGetContext(tsc)) : NULL;
-  bool ok = mod && build_module(mod, tm, m, osr, c, err);
+  bool ok = mod && build_module(mod, tm, m, j->osr_linked, c, err);
   if (ok) {
     j->lljit = make_lljit(tm, err); /* takes tm */
     tm = NULL;
@@ -240,10 +227,7 @@ wjit *wasm_jit_compile(const wasm_module *m, const wcompiled *c, bool osr, rusm_
   for (uint32_t i = m->num_imported_funcs; ok && i < m->nfuncs; i++)
     ok = lookup(j, "rusm_f", i, &j->native[i], err) && lookup(j, "rusm_w", i, &j->slot[i], err);
   for (uint32_t i = m->num_imported_funcs; ok && osr && i < m->nfuncs; i++)
-    if (!lookup_osr(j, c, i)) {
-      wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "out of memory");
-      ok = false;
-    }
+    if (j->osr_linked[i]) ok = lookup(j, "rusm_o", i, &j->osr[i], err);
   if (mod) LLVMDisposeModule(mod);
   if (tsc) LLVMOrcDisposeThreadSafeContext(tsc);
   if (tm) LLVMDisposeTargetMachine(tm);
@@ -261,9 +245,8 @@ void wasm_jit_free(void *p) {
     LLVMErrorRef e = LLVMOrcDisposeLLJIT(j->lljit);
     if (e) LLVMConsumeError(e);
   }
-  if (j->osr)
-    for (uint32_t i = 0; i < j->nfuncs; i++) free(j->osr[i]);
   free(j->osr);
+  free(j->osr_linked);
   free(j->native);
   free(j->slot);
   free(j);
@@ -272,5 +255,5 @@ void wasm_jit_free(void *p) {
 void *wasm_jit_native(const wjit *j, uint32_t i) { return j && i < j->nfuncs ? j->native[i] : NULL; }
 void *wasm_jit_slot(const wjit *j, uint32_t i) { return j && i < j->nfuncs ? j->slot[i] : NULL; }
 void *wasm_jit_osr(const wjit *j, uint32_t i, uint32_t k) {
-  return j && j->osr && i < j->nfuncs && j->osr[i] ? j->osr[i][k] : NULL;
+  return j && j->osr && i < j->nfuncs && k < 8 && (j->osr_linked[i] >> k & 1) ? j->osr[i] : NULL;
 }

@@ -43,12 +43,13 @@
 **
 ** Names in the LLVM module: "rusm_f<i>" and "rusm_w<i>" for function index
 ** i (defined functions only), external linkage so jit.c can look them up.
-** A tier-up also makes "rusm_o<i>_<k>", the entry at the k-th loop of
-** wfunc.osr (on-stack replacement): shaped like the slot wrapper, but
-** slots is the interpreter's frame, the locals are read from it (wslot k
-** = local k, params first), nothing is charged on entry (the interpreter
-** charged the branch that arrived), and the call's results go back to
-** slots[0..m).
+** A tier-up also makes "rusm_o<i>", the entry for on-stack replacement:
+**     void o(rusm_wasm_exec *root, rusm_wasm_instance *inst, wslot *slots, uint32_t k)
+** continues a call of i from the head of loop k of wfunc.osr.  Like the
+** slot wrapper, but slots is the interpreter's frame, the locals are read
+** from it (wslot n = local n, params first), nothing is charged on entry
+** (the interpreter charged the branch that arrived), and the call's
+** results go back to slots[0..m).
 **
 ** Fuel: the function keeps the count in a local (an alloca that mem2reg
 ** turns into a register).  rusm_f<i>/rusm_w<i> load it from
@@ -162,10 +163,8 @@ void wasm_jit_free(void *jit);
 /* Native entry and slot wrapper of defined function index i. */
 void *wasm_jit_native(const wjit *j, uint32_t i);
 void *wasm_jit_slot(const wjit *j, uint32_t i);
-/* The entry of function i at its k-th loop of wfunc.osr, a
-** void(root, inst, wslot *frame) that takes the locals from frame and
-** returns the call's results there (no fuel charged on entry); NULL if
-** there is none. */
+/* Function i's rusm_o<i> (see above) if it can enter at loop k of
+** wfunc.osr, else NULL. */
 void *wasm_jit_osr(const wjit *j, uint32_t i, uint32_t k);
 
 #endif

@@ -118,13 +118,13 @@ typedef struct jfn {
   /* The shared trap block of each kind and the phi of its offset. */
   LLVMBasicBlockRef trapbb[RUSM_WASM_TRAP_HOST + 1];
   LLVMValueRef trapoff[RUSM_WASM_TRAP_HOST + 1];
-  /* An entry for on-stack replacement (rusm_o<i>_<k>, see emit_osr):
-  ** the frame's slots, the loop it enters at, the block that jumps there
-  ** once the loop's head exists, and whether it does. */
-  bool osr, osr_linked;
-  uint32_t osr_off;
-  LLVMValueRef osr_slots;
-  LLVMBasicBlockRef osr_from;
+  /* The entry for on-stack replacement (rusm_o<i>, see emit_osr): the
+  ** frame's slots, the switch on the loop number that jumps to each
+  ** loop's head once it exists, and which loops it reaches (bit k: loop
+  ** k of wfunc.osr). */
+  bool osr;
+  uint32_t osr_linked;
+  LLVMValueRef osr_slots, osr_switch;
   bool bad;
 } jfn;
 
@@ -592,11 +592,17 @@ static void op_block(jfn *f, uint8_t op) {
     if (!k->phis) return;
     add_incoming(f, k->phis, k->nparams, top(f, k->nparams));
     LLVMBuildBr(f->b, k->head);
-    if (f->osr && !f->osr_linked && f->op_off == f->osr_off && k->nparams == 0 && k->height == 0) {
-      /* The loop the interpreter hands over at: the entry jumps here. */
-      at_end(f, f->osr_from);
-      LLVMBuildBr(f->b, k->head);
-      f->osr_linked = true;
+    if (f->osr && k->nparams == 0 && k->height == 0) {
+      /* A loop the interpreter may hand over at: the entry's switch
+      ** jumps here for its number.  Outermost loops only (the translator
+      ** lists no others): an edge into an inner loop would give its outer
+      ** loop a second entry, which LLVM's loop passes do not handle. */
+      const wfunc *wf = &f->j->c->funcs[f->fidx];
+      for (uint32_t n = 0; n < wf->nosr; n++)
+        if (wf->osr[2 * n] == f->op_off && !(f->osr_linked & (1u << n))) {
+          LLVMAddCase(f->osr_switch, k32(f, n), k->head);
+          f->osr_linked |= 1u << n;
+        }
     }
     at_end(f, k->head);
     f->nst = k->height;
@@ -1453,31 +1459,33 @@ static void prologue(jfn *f, const wasm_func *wf) {
   LLVMValueRef lim = ld_rt(f, j->i64, f->root, offsetof(rusm_wasm_exec, stack_limit));
   trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, stack_pos(f), lim, ""), RUSM_WASM_TRAP_STACK_EXHAUSTED);
   if (f->osr) {
-    /* The call was charged when it was made; this block jumps to the
-    ** loop's head once op_block makes it.  The function's own start
-    ** follows, unreachable (O2 drops it). */
+    /* The call was charged when it was made.  A switch on the loop number
+    ** goes to the loops' heads (cases added by op_block); the function's
+    ** own start follows, unreachable (O2 drops it). */
     mem_reload(f);
-    f->osr_from = LLVMGetInsertBlock(f->b);
-    at_end(f, new_bb(f));
+    LLVMBasicBlockRef none = new_bb(f), start = new_bb(f);
+    f->osr_switch = LLVMBuildSwitch(f->b, LLVMGetParam(f->fn, 3), none, WFUNC_MAX_OSR);
+    at_end(f, none);
+    LLVMBuildUnreachable(f->b);
+    at_end(f, start);
     return;
   }
   fuel_charge(f);
   mem_reload(f);
 }
 
-/* The body of defined function fidx into fn: rusm_i<fidx> (osr false), or
-** an entry for on-stack replacement at the loop at module offset osr_off,
-** which returns whether that loop was found and linked. */
-static bool emit_function(jmod *j, jfn *f, uint32_t fidx, LLVMValueRef fn, bool osr, uint32_t osr_off) {
+/* The body of defined function fidx into fn: rusm_i<fidx>, or with osr
+** its entry for on-stack replacement (f->osr_linked: the loops it
+** reaches). */
+static bool emit_function(jmod *j, jfn *f, uint32_t fidx, LLVMValueRef fn, bool osr) {
   const wasm_func *wf = &j->m->funcs[fidx];
   f->fidx = fidx;
   f->ft = &j->m->types[wf->type];
   f->fn = fn;
   f->osr = osr;
-  f->osr_linked = false;
-  f->osr_off = osr_off;
+  f->osr_linked = 0;
   f->osr_slots = osr ? LLVMGetParam(fn, 2) : NULL;
-  f->osr_from = NULL;
+  f->osr_switch = NULL;
   f->p = f->body = wf->code;
   f->end = wf->code + wf->code_len;
   f->body_off = wf->code_offset;
@@ -1510,27 +1518,28 @@ static bool emit_function(jmod *j, jfn *f, uint32_t fidx, LLVMValueRef fn, bool 
   while (f->nctl) pop_ctl(f);
   free(f->locals);
   free(f->ltypes);
-  return !f->bad && (!osr || f->osr_linked);
+  return !f->bad;
 }
 
-/* rusm_o<i>_<k>: function i continued from its k-th loop of wfunc.osr, for
-** a call the interpreter started: void(root, inst, slots), the locals in
+/* rusm_o<i>: function i continued from loop k of wfunc.osr, for a call
+** the interpreter started: void(root, inst, slots, k), the locals in
 ** slots[0..), the results back to slots[0..) and the fuel in and out
 ** through root->fuel_left, as a slot wrapper; nothing charged on entry
-** (the interpreter charged the branch that got there).  Not made (false)
-** if the emitter's view of that loop does not allow it. */
-static bool emit_osr(jmod *j, jfn *f, uint32_t fidx, uint32_t k, LLVMTypeRef wty) {
-  char name[40];
-  snprintf(name, sizeof name, "rusm_o%u_%u", fidx, k);
-  LLVMValueRef fn = LLVMAddFunction(j->mod, name, wty);
+** (the interpreter charged the branch that got there).  One function for
+** all of i's loops, so a tier-up compiles each function twice, not once
+** per loop.  *linked: the loops it can enter (0: none, and no function). */
+static bool emit_osr(jmod *j, jfn *f, uint32_t fidx, LLVMTypeRef oty, uint8_t *linked) {
+  char name[32];
+  snprintf(name, sizeof name, "rusm_o%u", fidx);
+  LLVMValueRef fn = LLVMAddFunction(j->mod, name, oty);
   LLVMSetVisibility(fn, LLVMHiddenVisibility);
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, j->a_nounwind);
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, j->a_no_tail);
-  if (emit_function(j, f, fidx, fn, true, j->c->funcs[fidx].osr[2 * k])) return true;
-  LLVMDeleteFunction(fn);
-  bool bad = f->bad;
-  f->bad = false;
-  return !bad;   /* a loop it cannot enter is no error */
+  *linked = 0;
+  if (!emit_function(j, f, fidx, fn, true)) return false;
+  *linked = (uint8_t)f->osr_linked;
+  if (!*linked) LLVMDeleteFunction(fn);
+  return true;
 }
 
 /* A function of the jit.h faces of rusm_i<fidx>, with the builder at its
@@ -1701,7 +1710,7 @@ static bool declare_functions(jmod *j) {
 }
 
 bool wasm_jit_emit(LLVMContextRef ctx, LLVMModuleRef mod, const wasm_module *m, const wcompiled *c,
-                   bool osr, rusm_wasm_error *err) {
+                   uint8_t *osr_linked, rusm_wasm_error *err) {
   jmod j;
   memset(&j, 0, sizeof j);
   j.ctx = ctx;
@@ -1725,20 +1734,19 @@ bool wasm_jit_emit(LLVMContextRef ctx, LLVMModuleRef mod, const wasm_module *m, 
   f.b = b;
   LLVMTypeRef ps[3] = {j.ptr, j.ptr, j.ptr};
   LLVMTypeRef wty = ok ? LLVMFunctionType(j.voidt, ps, 3, 0) : NULL;
+  LLVMTypeRef ops[4] = {j.ptr, j.ptr, j.ptr, j.i32};
+  LLVMTypeRef oty = ok ? LLVMFunctionType(j.voidt, ops, 4, 0) : NULL;
   for (uint32_t i = m->num_imported_funcs; ok && i < m->nfuncs; i++) {
-    if (!emit_function(&j, &f, i, j.ifn[i], false, 0)) {
+    if (!emit_function(&j, &f, i, j.ifn[i], false)) {
       wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: cannot translate function %u", i);
       ok = false;
       break;
     }
     emit_entry(&j, b, i);
     emit_slot_wrapper(&j, b, i, wty);
-    for (uint32_t k = 0; osr && k < c->funcs[i].nosr; k++) {
-      if (!emit_osr(&j, &f, i, k, wty)) {
-        wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: cannot translate function %u", i);
-        ok = false;
-        break;
-      }
+    if (osr_linked && c->funcs[i].nosr && !emit_osr(&j, &f, i, oty, &osr_linked[i])) {
+      wasm_set_err(err, RUSM_WASM_ERR_RESOURCE, "compiled tier: cannot translate function %u", i);
+      ok = false;
     }
   }
   if (!ok && err && err->kind == RUSM_WASM_OK)

@@ -73,7 +73,7 @@ typedef struct wfunc {
 } wfunc;
 
 /* Loops per function that get an entry for on-stack replacement: the
-** first ones in code order, so the outer loops. */
+** first outermost ones in code order. */
 #define WFUNC_MAX_OSR 4
 
 #define WFUNC_ENTRY(f) __atomic_load_n(&(f)->entry, __ATOMIC_ACQUIRE)

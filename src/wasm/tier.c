@@ -22,8 +22,8 @@
 **   - a call running on the interpreter moves to native code at its next
 **     branch back to one of its function's first loops (on-stack
 **     replacement): such branches are redirected to a stub (L_osr_entry)
-**     that calls an entry compiled for that loop (rusm_o<i>_<k>, jit.h),
-**     which takes the locals from the frame and finishes the call.  The
+**     that calls the function's entry for loops (rusm_o<i>, jit.h), which
+**     takes the locals from the frame and finishes the call.  The
 **     translator lists those loops and branches (wfunc.osr): loops entered
 **     with an empty operand stack, where every local is in its slot.
 ** Fuel, traps and suspension are the same in both tiers (jit.h), so a
@@ -129,6 +129,7 @@ static bool publish(wasm_module *m, wtierup *t, const wcompiled *c, wjit *j) {
     const wfunc *f = &c->funcs[i];
     for (uint32_t k = 0; k < f->nosr; k++) {
       os[3 * k].h = H[WOP_osr_entry];
+      os[3 * k + 1].u32[0] = k;
       os[3 * k + 2].ptr = wasm_jit_osr(j, i, k);
     }
     for (uint32_t b = 0; b < f->nosr_backs; b++) {
