@@ -20,12 +20,15 @@
 #                against the no-fuel build (fuel_overhead_pct.compiled)
 #   auto         the same driver, loaded with RUSM_WASM_TIER_AUTO: the
 #                interpreter until the module has spent 2^22 fuel units,
-#                then compiled on a second thread; calls already running
-#                finish on the interpreter (no on-stack replacement), so
-#                the first call's loop in run() stays interpreted:
+#                then compiled on a second thread; the call running then
+#                moves to native code at its next branch back to an
+#                outermost loop of its function (on-stack replacement):
 #                guest.*.auto_x_native is the median call like the others,
 #                guest.*.auto_first_x_native the first one alone, compile
-#                thread's CPU time included
+#                thread's CPU time included; guest.*.tierup_ms is what
+#                rusm_wasm_module_compile takes on a loaded module (more
+#                than compiled_load_ms: it also compiles the entries that
+#                move running calls over at their loops)
 #   v8           node --no-liftoff (the optimizing tier: the figure quoted
 #                as v8_x_native) and node's default tiering
 #                (v8_default_x_native), both with --no-concurrent-marking,
@@ -201,6 +204,12 @@ if (( do_guest || do_fuel )); then
           X_AUTO1[$k]=$(ratio "$(field first_ns <<<"$o")" "$nat_ns")
           echo "guest.$k.auto_x_native: ${X_AUTO[$k]}"
           echo "guest.$k.auto_first_x_native: ${X_AUTO1[$k]}"
+        fi
+        # what the tier-up compiles (with the loop entries): CPU time
+        if t=$("$GUEST" tierup "$KDIR/$k.wasm" 2>&1); then
+          echo "guest.$k.tierup_ms: $(awk -v t="$(field tierup_ns <<<"$t")" 'BEGIN { printf "%.1f", t / 1e6 }') ms"
+        else
+          note "OUR ENGINE FAILED to tier up kernel $k: $t"; fail=1
         fi
       elif (( do_guest )); then
         fail=1
