@@ -23,7 +23,7 @@
 #                then compiled on a second thread; the call running then
 #                moves to native code at its next branch back to an
 #                outermost loop of its function (on-stack replacement):
-#                guest.*.auto_x_native is the median call like the others,
+#                guest.*.auto_x_native is the median of $AUTO_REPS calls,
 #                guest.*.auto_first_x_native the first one alone, compile
 #                thread's CPU time included; guest.*.tierup_ms is what
 #                rusm_wasm_module_compile takes on a loaded module (more
@@ -57,6 +57,9 @@ NAME=${1:-}
 CC_K=${BENCH_WASM_CC:-/usr/bin/clang-19}
 REPS=${BENCH_WASM_REPS:-5}
 OURS_REPS=${BENCH_WASM_OURS_REPS:-3}
+# auto: the first calls overlap the compile thread (whose CPU time counts),
+# so more calls, for a median that shows the steady state
+AUTO_REPS=${BENCH_WASM_AUTO_REPS:-7}
 SLICE=${BENCH_WASM_SLICE:-10000}
 GUEST=$B/bench/wasm/bench_guest
 GUEST_NOFUEL=$B/bench/wasm/bench_guest_nofuel
@@ -138,8 +141,9 @@ if (( do_fuel && have_ours )); then
 fi
 
 run_ours() { # $1 kernel [$2 slice [$3 driver [$4 tier]]]; prints "checksum C ns T ..." or nothing (error on stderr)
-  local out
-  if ! out=$("${3:-$GUEST}" run "$KDIR/$1.wasm" "${N[$1]}" "$OURS_REPS" "${2:-0}" "${4:-interp}" 2>&1); then
+  local out reps=$OURS_REPS
+  [[ ${4:-} == auto ]] && reps=$AUTO_REPS
+  if ! out=$("${3:-$GUEST}" run "$KDIR/$1.wasm" "${N[$1]}" "$reps" "${2:-0}" "${4:-interp}" 2>&1); then
     note "OUR ENGINE FAILED on kernel $1${2:+ (fuel slices of $2)}${4:+ ($4 tier)}: $out"
     return 1
   fi
