@@ -74,32 +74,44 @@ static const char *error_kind(rusm_wasm_error_kind k) {
   return "?";
 }
 
-static int cmd_run(const char *path, uint32_t n, int reps, uint64_t slice, rusm_wasm_tier tier) {
+/* Reads, loads for `tier` (timed into *load_ns: for the compiled tier it
+** includes compiling) and instantiates path; NULL after saying why. The
+** caller frees the instance, then *m. */
+static rusm_wasm_instance *load_instance(const char *path, rusm_wasm_tier tier, rusm_wasm_module **m,
+                                         uint64_t *load_ns) {
   size_t len = 0;
   uint8_t *bytes = read_file(path, &len);
   if (!bytes) {
     fprintf(stderr, "bench_guest: cannot read %s\n", path);
-    return 1;
+    return NULL;
   }
   rusm_wasm_error err;
   memset(&err, 0, sizeof err);
-  /* Loading includes compiling for the compiled tier: timed apart. */
   uint64_t l0 = now_ns();
-  rusm_wasm_module *m = rusm_wasm_module_load_tier(bytes, len, tier, &err);
-  uint64_t load_ns = now_ns() - l0;
+  *m = rusm_wasm_module_load_tier(bytes, len, tier, &err);
+  *load_ns = now_ns() - l0;
   free(bytes);
-  if (!m) {
+  if (!*m) {
     fprintf(stderr, "bench_guest: %s: load failed (%s, offset 0x%x): %s\n", path,
             error_kind(err.kind), (unsigned)err.offset, err.message);
-    return 1;
+    return NULL;
   }
-  rusm_wasm_instance *inst = rusm_wasm_instantiate(m, NULL, &err);
+  rusm_wasm_instance *inst = rusm_wasm_instantiate(*m, NULL, &err);
   if (!inst) {
     fprintf(stderr, "bench_guest: %s: instantiate failed (%s): %s\n", path,
             error_kind(err.kind), err.message);
-    rusm_wasm_module_free(m);
-    return 1;
+    rusm_wasm_module_free(*m);
   }
+  return inst;
+}
+
+static int cmd_run(const char *path, uint32_t n, int reps, uint64_t slice, rusm_wasm_tier tier) {
+  rusm_wasm_module *m = NULL;
+  uint64_t load_ns = 0;
+  rusm_wasm_instance *inst = load_instance(path, tier, &m, &load_ns);
+  if (!inst) return 1;
+  rusm_wasm_error err;
+  memset(&err, 0, sizeof err);
   if (reps < 1 || reps > 1000) reps = 1;
   uint64_t t[1000];
   uint32_t first = 0;
@@ -267,21 +279,11 @@ static int cmd_instantiate(int iters) {
 ** rusm_wasm_module_compile (with the on-stack replacement entries, unlike
 ** a load for the compiled tier). */
 static int cmd_tierup(const char *path) {
-  size_t len = 0;
-  uint8_t *bytes = read_file(path, &len);
-  if (!bytes) {
-    fprintf(stderr, "bench_guest: cannot read %s\n", path);
-    return 1;
-  }
+  rusm_wasm_module *m = NULL;
+  uint64_t load_ns = 0;
+  rusm_wasm_instance *inst = load_instance(path, RUSM_WASM_TIER_INTERP, &m, &load_ns);
+  if (!inst) return 1;
   rusm_wasm_error err;
-  rusm_wasm_module *m = rusm_wasm_module_load(bytes, len, &err);
-  free(bytes);
-  rusm_wasm_instance *inst = m ? rusm_wasm_instantiate(m, NULL, &err) : NULL;
-  if (!inst) {
-    fprintf(stderr, "bench_guest: %s: %s\n", path, err.message);
-    rusm_wasm_module_free(m);
-    return 1;
-  }
   uint64_t t0 = now_ns();
   int rc = rusm_wasm_module_compile(m, &err);
   uint64_t ns = now_ns() - t0;
