@@ -644,6 +644,7 @@ static bool decode_module(wasm_dec *d) {
 void rusm_wasm_module_free(rusm_wasm_module *m) {
   if (!m) return;
   if (m->tierup && m->tierup_free) m->tierup_free(m->tierup);
+  if (m->coro_pool && m->coro_pool_free) m->coro_pool_free(m->coro_pool);
   if (m->jit && m->jit_free) m->jit_free(m->jit);
   if (m->compiled && m->compiled_free) m->compiled_free(m->compiled);
   for (uint32_t i = 0; i < m->ntypes; i++) free(m->types[i].types);

@@ -5,8 +5,11 @@
 ** interpreted Wasm, slot wrappers).  The memory and table helpers live in
 ** ops.c.
 **
-** The coroutine (coro.h) belongs to the root exec and is made on first
-** use.  Its body runs the interpreter on the root from its saved state
+** The coroutine (coro.h) is lent to the root exec for as long as its call
+** lasts: taken when a run needs it, given back when the call is over
+** (returned or trapped), kept while the call is paused (out of fuel,
+** suspended).  Idle coroutines wait in a pool per module (the execs of
+** its instances share it; see coro_take).  Its body runs the interpreter on the root from its saved state
 ** (the entry trampoline, or wherever a run stopped) and hands the status
 ** back; compiled code is entered from the interpreter's call_fi
 ** (wasm_jit_enter), so the interpreter's frame is the bottom one and
@@ -43,6 +46,7 @@
 ** - If the coroutine's stack cannot be mapped, the run traps with
 **   STACK_EXHAUSTED at no location (UINT32_MAX, 0).
 */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +66,74 @@
 #endif
 #define WJIT_MAX_SUBS 1000u
 
+/* ------------------------------------------------------------ coroutine pool
+** Why lend rather than own: each coroutine is two mappings (guard and
+** stack), and Linux allows 65530 per process by default; owned for the
+** exec's life, 32k execs that had once called compiled code used them up
+** and every exec after that trapped.  Lent, only the execs paused in the
+** middle of a call hold one.  A pool per module keeps a few idle ones so
+** that a call does not map and unmap a stack (three system calls). */
+#define WCORO_POOL_MAX 16
+
+typedef struct wcoro_pool {
+  pthread_mutex_t lock;
+  uint32_t n;
+  wcoro *idle[WCORO_POOL_MAX];
+} wcoro_pool;
+
+static void coro_pool_free(void *p) {
+  wcoro_pool *pool = p;
+  for (uint32_t i = 0; i < pool->n; i++) wcoro_free(pool->idle[i]);
+  pthread_mutex_destroy(&pool->lock);
+  free(pool);
+}
+
+/* m's pool, made on first use (the loser of a race frees its copy); NULL
+** when out of memory (coroutines are then made and freed each time). */
+static wcoro_pool *coro_pool(const wasm_module *cm) {
+  wasm_module *m = (wasm_module *)cm;
+  wcoro_pool *pool = __atomic_load_n((wcoro_pool **)&m->coro_pool, __ATOMIC_ACQUIRE);
+  if (pool) return pool;
+  pool = calloc(1, sizeof *pool);
+  if (!pool) return NULL;
+  if (pthread_mutex_init(&pool->lock, NULL) != 0) {
+    free(pool);
+    return NULL;
+  }
+  __atomic_store_n(&m->coro_pool_free, coro_pool_free, __ATOMIC_RELEASE);
+  void *expected = NULL;
+  if (!__atomic_compare_exchange_n(&m->coro_pool, &expected, pool, false, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE)) {
+    coro_pool_free(pool);
+    return expected;
+  }
+  return pool;
+}
+
+static wcoro *coro_take(const wasm_module *m) {
+  wcoro_pool *pool = coro_pool(m);
+  wcoro *c = NULL;
+  if (pool) {
+    pthread_mutex_lock(&pool->lock);
+    if (pool->n) c = pool->idle[--pool->n];
+    pthread_mutex_unlock(&pool->lock);
+  }
+  return c ? c : wcoro_new();
+}
+
+/* c is idle (its call is over): to the pool, or unmapped if it is full. */
+static void coro_give(const wasm_module *m, wcoro *c) {
+  wcoro_pool *pool = coro_pool(m);
+  if (pool) {
+    pthread_mutex_lock(&pool->lock);
+    bool kept = pool->n < WCORO_POOL_MAX;
+    if (kept) pool->idle[pool->n++] = c;
+    pthread_mutex_unlock(&pool->lock);
+    if (kept) return;
+  }
+  wcoro_free(c);
+}
+
 /* ------------------------------------------------------------ coroutine */
 
 static void coro_body(void *arg) {
@@ -71,7 +143,7 @@ static void coro_body(void *arg) {
 
 rusm_wasm_status wasm_jit_run_on_coro(rusm_wasm_exec *e) {
   if (!e->coro) {
-    e->coro = wcoro_new();
+    e->coro = coro_take(e->inst->m);
     if (!e->coro) {
       e->trap = RUSM_WASM_TRAP_STACK_EXHAUSTED;
       e->trap_func = UINT32_MAX;
@@ -90,6 +162,11 @@ rusm_wasm_status wasm_jit_run_on_coro(rusm_wasm_exec *e) {
     wcoro_call(e->coro, coro_body, e);
   }
   e->on_coro = false;
+  if (!e->coro_live) {
+    /* The call is over: the next run takes a coroutine again. */
+    coro_give(e->inst->m, e->coro);
+    e->coro = NULL;
+  }
   return (rusm_wasm_status)e->coro_status;
 }
 
@@ -98,7 +175,8 @@ void wasm_jit_release(rusm_wasm_exec *e) {
   free(e->subs);
   e->subs = NULL;
   e->nsubs = e->sub_depth = 0;
-  wcoro_free(e->coro);
+  if (e->coro && !e->coro_live) coro_give(e->inst->m, e->coro);
+  else wcoro_free(e->coro);   /* a paused call's frames go with it */
   e->coro = NULL;
   e->coro_live = false;
 }

@@ -156,6 +156,10 @@ struct rusm_wasm_module {
   void (*jit_free)(void *jit);
   void *tierup;
   void (*tierup_free)(void *tierup);
+  /* Idle coroutine stacks for compiled code, lent to the execs of the
+  ** module's instances (jit_rt.c); coro_pool_free frees them. */
+  void *coro_pool;
+  void (*coro_pool_free)(void *pool);
 };
 
 #endif

@@ -15,7 +15,8 @@
 ** interpreter after a compiled call; a host function running other execs
 ** (with their own coroutines) from inside compiled code; two execs
 ** alternating on one instance; a paused exec moved to another thread; an
-** exec freed while paused on its coroutine.
+** exec freed while paused on its coroutine; coroutines lent per call from
+** the module's pool.
 */
 #include <pthread.h>
 #include <stdbool.h>
@@ -717,6 +718,50 @@ static void test_free_paused(void) {
   }
 }
 
+/* Coroutines are lent for a call: an exec whose call is over holds none,
+** the next exec takes the same one from its module's pool, and a paused
+** call keeps its own.  (Owned for an exec's life, they ran out of
+** mappings at 32k execs: see jit_rt.c.) */
+static void test_lending(void) {
+  const wasm_module *m = g_top->m;
+  rusm_wasm_exec *e1 = rusm_wasm_exec_new(g_top), *e2 = rusm_wasm_exec_new(g_top);
+  rusm_wasm_val a = I32(50);
+  int32_t r;
+  CHECK(call_on(e1, "spin", &a, 1, RUSM_WASM_FUEL_UNLIMITED, 0, &r, NULL, NULL) == RUSM_WASM_RETURNED);
+  CHECK(e1->coro == NULL && m->coro_pool != NULL);
+  /* e1 paused in the middle of a call keeps a coroutine... */
+  rusm_wasm_error err;
+  CHECK(rusm_wasm_exec_call(e1, "spin", &a, 1, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e1, 10) == RUSM_WASM_OUT_OF_FUEL);
+  const void *held = e1->coro;
+  CHECK(held != NULL);
+  /* ...while e2 takes another, and gives it back when done. */
+  CHECK(call_on(e2, "spin", &a, 1, RUSM_WASM_FUEL_UNLIMITED, 0, &r, NULL, NULL) == RUSM_WASM_RETURNED &&
+        r == 50 * 49 / 2);
+  CHECK(e2->coro == NULL);
+  CHECK(rusm_wasm_exec_run(e1, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_RETURNED);
+  CHECK(e1->coro == NULL);
+  /* A trap gives it back too. */
+  a = I32(0);
+  CHECK(rusm_wasm_exec_call(e2, "trap", &a, 1, &err) == 0);
+  CHECK(rusm_wasm_exec_run(e2, RUSM_WASM_FUEL_UNLIMITED) == RUSM_WASM_TRAPPED && e2->coro == NULL);
+  /* Many execs alive at once, each after a compiled call: none holds a
+  ** stack (so the count is not bounded by the process's mappings). */
+  enum { NEXECS = 3000 };
+  rusm_wasm_exec **es = calloc(NEXECS, sizeof *es);
+  CHECK(es != NULL);
+  for (int i = 0; es && i < NEXECS; i++) {
+    es[i] = rusm_wasm_exec_new(g_top);
+    a = I32(i % 100);
+    CHECK(call_on(es[i], "spin", &a, 1, RUSM_WASM_FUEL_UNLIMITED, 0, &r, NULL, NULL) == RUSM_WASM_RETURNED);
+    CHECK(es[i]->coro == NULL);
+  }
+  for (int i = 0; es && i < NEXECS; i++) rusm_wasm_exec_free(es[i]);
+  free(es);
+  rusm_wasm_exec_free(e1);
+  rusm_wasm_exec_free(e2);
+}
+
 int main(void) {
   rusm_wasm_error err;
   rusm_wasm_module *mi = rusm_wasm_module_load(interp_wasm, sizeof interp_wasm, &err);
@@ -753,6 +798,7 @@ int main(void) {
   test_alternating();
   test_threads();
   test_free_paused();
+  test_lending();
 
   rusm_wasm_instance_free(g_top);
   rusm_wasm_instance_free(g_comp);
