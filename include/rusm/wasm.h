@@ -100,9 +100,9 @@ void rusm_wasm_module_free(rusm_wasm_module *m);
 ** rusm_wasm_module_compile describes.  All tiers keep the same semantics:
 ** fuel, host suspension, traps and their locations, limits; modules of
 ** any tiers may import from each other and share tables.  Compiled code
-** runs on a coroutine stack the exec owns (reserved once, 64 MiB of
-** address space, committed as used), so a paused compiled call holds
-** that stack. */
+** runs on a coroutine stack (64 MiB of address space, committed as used)
+** lent to the exec for the call: a paused compiled call holds one, an exec
+** between calls does not. */
 typedef enum rusm_wasm_tier {
   RUSM_WASM_TIER_INTERP = 0,
   RUSM_WASM_TIER_COMPILED = 1,
@@ -224,9 +224,11 @@ typedef enum rusm_wasm_status {
 ** reusable for call after call (also after a trap). Interpreted Wasm calls
 ** never nest C frames: the stack is the exec's own, growing on demand up
 ** to 64 MiB of values and call records (calls between instances: up to
-** 100000 deep). Compiled code (RUSM_WASM_TIER_COMPILED) runs on a
-** coroutine stack the exec owns (64 MiB reserved, committed as used), so
-** that pausing it never blocks the caller's thread. Past either limit the
+** 100000 deep). Compiled code runs on a coroutine stack (64 MiB
+** reserved, committed as used) that the module's pool lends the exec
+** while a call lasts, so that pausing it never blocks the caller's
+** thread (each paused compiled call holds one stack; Linux's default
+** limit on mappings allows about 32000 at once). Past either limit the
 ** call traps with RUSM_WASM_TRAP_STACK_EXHAUSTED. An exec runs on one
 ** thread at a time; a paused exec may be continued on another thread.
 ** Caller frees with rusm_wasm_exec_free. */
