@@ -2954,14 +2954,5 @@ const wcompiled *wasm_compiled_get(const wasm_module *cm, rusm_wasm_error *err) 
   if (cur) return cur;
   wcompiled *comp = compile_module(m, err);
   if (!comp) return NULL;
-  /* The free hook is the same function whoever wins; store it atomically
-  ** first so that racing first instantiations do not race on it. */
-  __atomic_store_n(&m->compiled_free, compiled_free, __ATOMIC_RELEASE);
-  void *expected = NULL;
-  if (!__atomic_compare_exchange_n(&m->compiled, &expected, comp, false, __ATOMIC_ACQ_REL,
-                                   __ATOMIC_ACQUIRE)) {
-    compiled_free(comp);
-    return expected;
-  }
-  return comp;
+  return wasm_module_hang(&m->compiled, &m->compiled_free, comp, compiled_free);
 }

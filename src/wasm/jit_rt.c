@@ -88,8 +88,8 @@ static void coro_pool_free(void *p) {
   free(pool);
 }
 
-/* m's pool, made on first use (the loser of a race frees its copy); NULL
-** when out of memory (coroutines are then made and freed each time). */
+/* m's pool, made on first use (wasm_module_hang); NULL when out of memory
+** (coroutines are then made and freed each time). */
 static wcoro_pool *coro_pool(const wasm_module *cm) {
   wasm_module *m = (wasm_module *)cm;
   wcoro_pool *pool = __atomic_load_n((wcoro_pool **)&m->coro_pool, __ATOMIC_ACQUIRE);
@@ -100,14 +100,7 @@ static wcoro_pool *coro_pool(const wasm_module *cm) {
     free(pool);
     return NULL;
   }
-  __atomic_store_n(&m->coro_pool_free, coro_pool_free, __ATOMIC_RELEASE);
-  void *expected = NULL;
-  if (!__atomic_compare_exchange_n(&m->coro_pool, &expected, pool, false, __ATOMIC_ACQ_REL,
-                                   __ATOMIC_ACQUIRE)) {
-    coro_pool_free(pool);
-    return expected;
-  }
-  return pool;
+  return wasm_module_hang(&m->coro_pool, &m->coro_pool_free, pool, coro_pool_free);
 }
 
 static wcoro *coro_take(const wasm_module *m) {

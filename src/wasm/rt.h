@@ -257,6 +257,21 @@ struct rusm_wasm_exec {
 ** (exec.c).  Never seen outside rusm-wasm. */
 #define WASM_NEED_CORO ((rusm_wasm_status)0x100)
 
+/* Hangs obj, made lazily by one of possibly several racing threads, on
+** one of a module's slots (compiled, tierup, coro_pool) with its free
+** function: the first to get there wins, a loser frees its own obj.
+** Returns what the slot holds.  The free function is the same whoever
+** wins; it is stored atomically first so that racers do not race on it. */
+static inline void *wasm_module_hang(void **slot, void (**slot_free)(void *), void *obj,
+                                     void (*obj_free)(void *)) {
+  __atomic_store_n(slot_free, obj_free, __ATOMIC_RELEASE);
+  void *expected = NULL;
+  if (__atomic_compare_exchange_n(slot, &expected, obj, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return obj;
+  obj_free(obj);
+  return expected;
+}
+
 /* compile.c */
 const wcompiled *wasm_compiled_get(const wasm_module *m, rusm_wasm_error *err);
 bool wasm_functype_eq(const wasm_functype *a, const wasm_functype *b);

@@ -62,8 +62,7 @@ static void tierup_free(void *p) {
   free(t);
 }
 
-/* The module's tier-up state, made on first use (the same race as the
-** translation's: the loser frees its copy). */
+/* The module's tier-up state, made on first use (wasm_module_hang). */
 static wtierup *tier_get(const wasm_module *cm) {
   wasm_module *m = (wasm_module *)cm;
   wtierup *t = __atomic_load_n((wtierup **)&m->tierup, __ATOMIC_ACQUIRE);
@@ -80,14 +79,7 @@ static wtierup *tier_get(const wasm_module *cm) {
     return NULL;
   }
   t->threshold = RUSM_WASM_TIERUP_FUEL;
-  __atomic_store_n(&m->tierup_free, tierup_free, __ATOMIC_RELEASE);
-  void *expected = NULL;
-  if (!__atomic_compare_exchange_n(&m->tierup, &expected, t, false, __ATOMIC_ACQ_REL,
-                                   __ATOMIC_ACQUIRE)) {
-    tierup_free(t);
-    return expected;
-  }
-  return t;
+  return wasm_module_hang(&m->tierup, &m->tierup_free, t, tierup_free);
 }
 
 /* Gives inst's functions the native code of j; fresh: inst is not yet
