@@ -132,6 +132,17 @@ int rusm_wasm_module_compile(rusm_wasm_module *m, rusm_wasm_error *err);
 /* AUTO: the fuel m's execs spend on the interpreter before it compiles
 ** (0: at the end of the first run slice). No effect on other tiers. */
 void rusm_wasm_module_set_tierup_fuel(rusm_wasm_module *m, uint64_t fuel);
+/* AUTO: where the compile runs once m is hot.  By default a thread of
+** the module's own; an embedder with its own workers (a scheduler that
+** wants compiles off its cores, or one at a time) sets run, which is
+** called (from whichever thread ran the exec that made m hot, between
+** two run slices) as run(ctx, job, arg) and must call job(arg) exactly
+** once, on any thread, now or later.  m stays on the interpreter until
+** then, and rusm_wasm_module_free waits for it.  run NULL: the default
+** again. */
+typedef void (*rusm_wasm_job_fn)(void *arg);
+typedef void (*rusm_wasm_job_runner)(void *ctx, rusm_wasm_job_fn job, void *arg);
+void rusm_wasm_module_set_tierup_runner(rusm_wasm_module *m, rusm_wasm_job_runner run, void *ctx);
 
 /* ---------------------------------------------------------------- linking */
 

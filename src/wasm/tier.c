@@ -45,6 +45,8 @@ typedef struct wtierup {
   int state;                 /* written under lock, read atomically */
   uint64_t spent;            /* AUTO: fuel spent so far (atomic) */
   uint64_t threshold;        /* AUTO: compile once spent reaches it (atomic) */
+  rusm_wasm_job_runner runner; /* AUTO: runs the compile (NULL: own thread) */
+  void *runner_ctx;
   bool thread_started;
   pthread_t thread;
   rusm_wasm_instance *live;  /* instances made and not freed (under lock) */
@@ -55,6 +57,10 @@ typedef struct wtierup {
 static void tierup_free(void *p) {
   wtierup *t = p;
   if (t->thread_started) pthread_join(t->thread, NULL);
+  /* A compile handed to the embedder's runner: wait until it has run. */
+  pthread_mutex_lock(&t->lock);
+  while (t->state == TIER_COMPILING) pthread_cond_wait(&t->changed, &t->lock);
+  pthread_mutex_unlock(&t->lock);
   pthread_cond_destroy(&t->changed);
   pthread_mutex_destroy(&t->lock);
   free(t->stubs);
@@ -156,11 +162,16 @@ static bool compile_and_switch(wasm_module *m, wtierup *t, rusm_wasm_error *err)
   return ok;
 }
 
-static void *tierup_thread(void *arg) {
+/* AUTO's compile, on the module's thread or the embedder's runner. */
+static void tierup_job(void *arg) {
   wasm_module *m = arg;
   rusm_wasm_error err;
   memset(&err, 0, sizeof err);
   compile_and_switch(m, m->tierup, &err);   /* a failure leaves the interpreter */
+}
+
+static void *tierup_thread(void *arg) {
+  tierup_job(arg);
   return NULL;
 }
 
@@ -207,12 +218,23 @@ void wasm_tier_spent(const wasm_module *cm, int64_t fuel) {
   uint64_t spent = __atomic_add_fetch(&t->spent, (uint64_t)fuel, __ATOMIC_RELAXED);
   if (spent < __atomic_load_n(&t->threshold, __ATOMIC_RELAXED)) return;
   pthread_mutex_lock(&t->lock);
+  rusm_wasm_job_runner runner = NULL;
+  void *ctx = NULL;
   if (t->state == TIER_COLD) {
     __atomic_store_n(&t->state, TIER_COMPILING, __ATOMIC_RELEASE);
-    if (pthread_create(&t->thread, NULL, tierup_thread, m) == 0) t->thread_started = true;
-    else __atomic_store_n(&t->state, TIER_FAILED, __ATOMIC_RELEASE);
+    runner = t->runner;
+    ctx = t->runner_ctx;
+    if (runner) {
+      /* called below, unlocked: it may run the job right away */
+    } else if (pthread_create(&t->thread, NULL, tierup_thread, m) == 0) {
+      t->thread_started = true;
+    } else {
+      __atomic_store_n(&t->state, TIER_FAILED, __ATOMIC_RELEASE);
+      pthread_cond_broadcast(&t->changed);
+    }
   }
   pthread_mutex_unlock(&t->lock);
+  if (runner) runner(ctx, tierup_job, m);
 }
 
 /* ------------------------------------------------------------ public API */
@@ -282,6 +304,15 @@ int rusm_wasm_module_compile(rusm_wasm_module *m, rusm_wasm_error *err) {
   __atomic_store_n(&t->state, TIER_COMPILING, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&t->lock);
   return compile_and_switch(m, t, err) ? 0 : -1;
+}
+
+void rusm_wasm_module_set_tierup_runner(rusm_wasm_module *m, rusm_wasm_job_runner run, void *ctx) {
+  wtierup *t = m ? tier_get(m) : NULL;
+  if (!t) return;
+  pthread_mutex_lock(&t->lock);
+  t->runner = run;
+  t->runner_ctx = ctx;
+  pthread_mutex_unlock(&t->lock);
 }
 
 void rusm_wasm_module_set_tierup_fuel(rusm_wasm_module *m, uint64_t fuel) {

@@ -3,8 +3,9 @@
 ** it runs (tier.c).  Every call must end exactly as on the interpreter
 ** alone (results, trap kind and location, fuel used, the host calls it
 ** suspended in), whether the switch comes at a chosen preemption, at a
-** suspended host call, from another thread while instances run, or from
-** an AUTO module's own background compile.  White-box where the switch
+** suspended host call, from another thread while instances run, from an
+** AUTO module's own background compile, or from a compile job handed to
+** the embedder's runner.  White-box where the switch
 ** itself is checked (the entry stubs and the instances' native entries),
 ** so it includes the private headers.
 */
@@ -319,6 +320,79 @@ static void auto_tier(void) {
   rusm_wasm_module_free(m);
 }
 
+/* AUTO with the embedder running the compile (rusm_wasm_module_set_
+** tierup_runner): at once, on the thread of the exec that made the module
+** hot (so at a known point of that call), or later on another thread. */
+typedef struct runner_state {
+  int calls;
+  rusm_wasm_job_fn job;
+  void *arg;
+  bool now;
+} runner_state;
+
+static void runner(void *ctx, rusm_wasm_job_fn job, void *arg) {
+  runner_state *r = ctx;
+  r->calls++;
+  if (r->now) {
+    job(arg);
+  } else {
+    r->job = job;
+    r->arg = arg;
+  }
+}
+
+static void *run_job(void *p) {
+  runner_state *r = p;
+  r->job(r->arg);
+  return NULL;
+}
+
+static void auto_runner(void) {
+  /* At once: the switch comes inside work(6000), at 5000 units. */
+  rusm_wasm_module *m = load(RUSM_WASM_TIER_AUTO);
+  runner_state r = {.now = true};
+  rusm_wasm_module_set_tierup_runner(m, runner, &r);
+  rusm_wasm_module_set_tierup_fuel(m, 5000);
+  host_state h = {.suspend = true};
+  rusm_wasm_instance *inst = instantiate(m, &h);
+  rusm_wasm_exec *e = rusm_wasm_exec_new(inst);
+  outcome o = call_on(e, &h, &calls[0], NULL);
+  expect_same("runner at once, work", &ref[0], &o);
+  CHECK(r.calls == 1 && rusm_wasm_module_tier(m) == RUSM_WASM_TIER_COMPILED);
+  for (size_t i = 0; i < NCALLS; i++) {
+    o = call_on(e, &h, &calls[i], NULL);
+    expect_same("runner at once, then", &ref[i], &o);
+  }
+  CHECK(r.calls == 1);
+  rusm_wasm_exec_free(e);
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_module_free(m);
+
+  /* Later: hot, but interpreted until the job runs, on another thread
+  ** while two workers run calls. */
+  m = load(RUSM_WASM_TIER_AUTO);
+  runner_state later = {.now = false};
+  rusm_wasm_module_set_tierup_runner(m, runner, &later);
+  rusm_wasm_module_set_tierup_fuel(m, 5000);
+  inst = instantiate(m, &h);
+  e = rusm_wasm_exec_new(inst);
+  o = call_on(e, &h, &calls[0], NULL);
+  expect_same("runner later, work", &ref[0], &o);
+  CHECK(later.calls == 1 && later.job != NULL);
+  CHECK(rusm_wasm_module_tier(m) == RUSM_WASM_TIER_INTERP);
+  pthread_t th;
+  CHECK(pthread_create(&th, NULL, run_job, &later) == 0);
+  run_workers(m, 2, false);
+  pthread_join(th, NULL);
+  CHECK(rusm_wasm_module_tier(m) == RUSM_WASM_TIER_COMPILED);
+  o = call_on(e, &h, &calls[1], NULL);
+  expect_same("runner later, then fib", &ref[1], &o);
+  CHECK(later.calls == 1);
+  rusm_wasm_exec_free(e);
+  rusm_wasm_instance_free(inst);
+  rusm_wasm_module_free(m);
+}
+
 /* AUTO below its threshold stays on the interpreter; freeing a module
 ** whose compile is under way waits for it. */
 static void auto_edges(void) {
@@ -367,6 +441,7 @@ int main(void) {
   switch_at("switch at the 3rd suspension", 0, 3);
   switch_from_another_thread();
   auto_tier();
+  auto_runner();
   auto_edges();
   if (failures) fprintf(stderr, "%d failures\n", failures);
   return failures != 0;
