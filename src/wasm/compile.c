@@ -77,6 +77,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "interp.h"
 #include "rt.h"
 
@@ -208,31 +209,9 @@ static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
 
 /* ------------------------------------------------------------ reading */
 
-static uint8_t rd_u8(cc *c) {
-  if (c->p >= c->end) { c->bad = true; return 0x0b; }
-  return *c->p++;
-}
-static uint64_t rd_uleb(cc *c) {
-  uint64_t x = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    uint8_t b = rd_u8(c);
-    if (shift < 64) x |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-  }
-  return x;
-}
-static int64_t rd_sleb(cc *c) {
-  uint64_t x = 0;
-  int shift = 0;
-  uint8_t b;
-  do {
-    b = rd_u8(c);
-    if (shift < 64) x |= (uint64_t)(b & 0x7f) << shift;
-    shift += 7;
-  } while ((b & 0x80) && shift < 70);
-  if (shift < 64 && (b & 0x40)) x |= ~(uint64_t)0 << shift;
-  return (int64_t)x;
-}
+static uint8_t rd_u8(cc *c) { return wasm_body_u8(&c->p, c->end, &c->bad); }
+static uint64_t rd_uleb(cc *c) { return wasm_body_uleb(&c->p, c->end, &c->bad); }
+static int64_t rd_sleb(cc *c) { return wasm_body_sleb(&c->p, c->end, &c->bad); }
 static uint32_t rd_u32(cc *c) { return (uint32_t)rd_uleb(c); }
 
 /* ------------------------------------------------------------ emitting */

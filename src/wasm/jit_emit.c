@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "jit.h"
 #include "jit_emit.h"
 
@@ -132,35 +133,9 @@ static LLVMMetadataRef md_str(jmod *j, const char *s);
 
 /* ------------------------------------------------------------ reading */
 
-static uint8_t rd8(jfn *f) {
-  if (f->p >= f->end) {
-    f->bad = true;
-    return 0x0b;
-  }
-  return *f->p++;
-}
-/* LEB128s may be padded (clang writes 5-byte relocatable ones). */
-static uint64_t ruleb(jfn *f) {
-  uint64_t x = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    uint8_t b = rd8(f);
-    if (shift < 64) x |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-  }
-  return x;
-}
-static int64_t rsleb(jfn *f) {
-  uint64_t x = 0;
-  int shift = 0;
-  uint8_t b;
-  do {
-    b = rd8(f);
-    if (shift < 64) x |= (uint64_t)(b & 0x7f) << shift;
-    shift += 7;
-  } while ((b & 0x80) && shift < 70);
-  if (shift < 64 && (b & 0x40)) x |= ~(uint64_t)0 << shift;
-  return (int64_t)x;
-}
+static uint8_t rd8(jfn *f) { return wasm_body_u8(&f->p, f->end, &f->bad); }
+static uint64_t ruleb(jfn *f) { return wasm_body_uleb(&f->p, f->end, &f->bad); }
+static int64_t rsleb(jfn *f) { return wasm_body_sleb(&f->p, f->end, &f->bad); }
 static uint32_t ru32(jfn *f) { return (uint32_t)ruleb(f); }
 
 static bool is_valtype(uint8_t b) {
